@@ -1,0 +1,115 @@
+"""Credits: holds taken before work, charged when the work is delivered, released otherwise."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from atelier.database import Database
+from atelier.errors import InsufficientCredits, InvalidRequest, UserNotFound
+
+
+@dataclass(frozen=True)
+class Hold:
+    id: str
+    user_id: str
+    units: int
+
+
+class Ledger:
+    """Balances live in users.credits; every change is also a row in the ledger table.
+
+    A request takes a hold (the units leave the balance at once, in one conditional UPDATE, so
+    concurrent requests of one user can never overdraw), then either charges it when the images
+    are delivered or releases it (units return) when anything fails.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def hold(self, user_id: str, units: int, reason: str) -> Hold:
+        hold = Hold(str(uuid.uuid4()), user_id, units)
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE users SET credits = credits - ? WHERE id = ? AND credits >= ?",
+                (units, user_id, units),
+            )
+            if cursor.rowcount == 0:
+                row = conn.execute("SELECT credits FROM users WHERE id = ?", (user_id,)).fetchone()
+                balance = row["credits"] if row else 0
+                raise InsufficientCredits(
+                    f"this request costs {units} units but the balance is {balance}; "
+                    "add credits or ask for fewer images"
+                )
+            conn.execute(
+                "INSERT INTO ledger (id, user_id, units, reason, state, created) "
+                "VALUES (?, ?, ?, ?, 'held', ?)",
+                (hold.id, user_id, units, reason, time.time()),
+            )
+        return hold
+
+    def charge(self, hold: Hold) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE ledger SET state = 'charged', settled = ? WHERE id = ? AND state = 'held'",
+                (time.time(), hold.id),
+            )
+
+    def release(self, hold: Hold) -> None:
+        with self.db.transaction() as conn:
+            self._release(conn, hold.id)
+
+    @staticmethod
+    def _release(conn: sqlite3.Connection, hold_id: str) -> None:
+        row = conn.execute(
+            "SELECT user_id, units FROM ledger WHERE id = ? AND state = 'held'", (hold_id,)
+        ).fetchone()
+        if row is None:  # already settled: releasing twice must not refund twice
+            return
+        conn.execute(
+            "UPDATE users SET credits = credits + ? WHERE id = ?", (row["units"], row["user_id"])
+        )
+        conn.execute(
+            "UPDATE ledger SET state = 'released', settled = ? WHERE id = ?",
+            (time.time(), hold_id),
+        )
+
+    def release_abandoned(self) -> int:
+        """Give back holds a previous server process left open (it died mid-request)."""
+        with self.db.transaction() as conn:
+            ids = [r["id"] for r in conn.execute("SELECT id FROM ledger WHERE state = 'held'")]
+            for hold_id in ids:
+                self._release(conn, hold_id)
+        return len(ids)
+
+    @contextmanager
+    def charged(self, user_id: str, units: int, reason: str) -> Iterator[Hold]:
+        """Hold ``units`` for the body of the with-block; charge on success, release on error."""
+        hold = self.hold(user_id, units, reason)
+        try:
+            yield hold
+        except BaseException:
+            self.release(hold)
+            raise
+        self.charge(hold)
+
+    def add_credits(self, user_id: str, units: int) -> int:
+        if units <= 0:
+            raise InvalidRequest("the amount must be a positive number of units", param="amount")
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE users SET credits = credits + ? WHERE id = ?", (units, user_id)
+            )
+            if cursor.rowcount == 0:
+                raise UserNotFound(f"no user with id {user_id}")
+            conn.execute(
+                "INSERT INTO ledger (id, user_id, units, reason, state, created, settled) "
+                "VALUES (?, ?, ?, 'top-up', 'credited', ?, ?)",
+                (str(uuid.uuid4()), user_id, units, time.time(), time.time()),
+            )
+            row = conn.execute("SELECT credits FROM users WHERE id = ?", (user_id,)).fetchone()
+        return int(row["credits"])

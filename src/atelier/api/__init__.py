@@ -1,0 +1,1 @@
+"""The HTTP API: request/response schemas and one thin router per area."""

@@ -1,0 +1,33 @@
+"""Request dependencies: the app's services and the authenticated user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from atelier.accounting.accounts import User
+from atelier.errors import Unauthorized
+from atelier.services import Services
+
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API token>")
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def current_user(
+    services: Annotated[Services, Depends(get_services)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send your API token as 'Authorization: Bearer <token>'")
+    return await run_in_threadpool(services.accounts.authenticate, credentials.credentials)
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+UserDep = Annotated[User, Depends(current_user)]

@@ -1,0 +1,81 @@
+"""create_app: wires settings, services, routers, middleware and error handlers together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from atelier import __version__
+from atelier.api import generations, images, styles, system, users
+from atelier.api.body_limit import BodySizeLimit
+from atelier.api.errors import register_error_handlers
+from atelier.config import Settings
+from atelier.errors import Conflict
+from atelier.services import Services, build_services
+
+log = logging.getLogger("atelier")
+
+
+def bootstrap_local_user(services: Services) -> str | None:
+    """On a fresh data dir, create the local user and save its token; returns the token."""
+    settings = services.settings
+    if not settings.bootstrap_email or services.db.query_one("SELECT 1 FROM users LIMIT 1"):
+        return None
+    try:
+        user = services.accounts.create_user(
+            settings.bootstrap_email, "Local user", settings.bootstrap_credits
+        )
+    except Conflict:  # a CLI call created it at the same moment
+        return None
+    token = services.accounts.create_token(user.id)
+    path = settings.local_token_path
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return token
+
+
+async def _sweep_forever(services: Services) -> None:
+    while True:
+        await asyncio.sleep(services.settings.sweep_interval_seconds)
+        try:
+            await run_in_threadpool(services.store.sweep)
+        except Exception:  # the sweep must outlive a bad moment (disk, lock); log and go on
+            log.exception("image sweep failed")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    services = build_services(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        released = services.ledger.release_abandoned()
+        if released:
+            log.warning("released %d credit holds left by an earlier process", released)
+        token = bootstrap_local_user(services)
+        if token:
+            print(
+                f"Created local user {settings.bootstrap_email}; API token (also in "
+                f"{settings.local_token_path}):\n  {token}",
+                flush=True,
+            )
+        sweeper = asyncio.create_task(_sweep_forever(services))
+        yield
+        sweeper.cancel()
+
+    app = FastAPI(
+        title="atelier",
+        version=__version__,
+        description="A self-hosted server of the Recraft image API.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    register_error_handlers(app)
+    for module in (generations, styles, users, images, system):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    return app

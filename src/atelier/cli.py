@@ -1,0 +1,154 @@
+"""The `atelier` command: serve, and admin of users, tokens and credits (JSON on stdout)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from atelier.accounting.accounts import Accounts
+from atelier.accounting.ledger import Ledger
+from atelier.config import Settings
+from atelier.database import Database
+from atelier.errors import AtelierError
+
+
+def _emit(payload: object) -> None:
+    click.echo(json.dumps(payload))
+
+
+def _fail(code: str, message: str) -> None:
+    click.echo(json.dumps({"code": code, "message": message}), err=True)
+    sys.exit(1)
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        _fail("invalid_settings", str(exc))
+        raise  # unreachable; keeps type checkers content
+
+
+def admin_command(func: Callable[..., object]) -> Callable[..., None]:
+    """Adds --data-dir, opens the database, prints the result as JSON, errors to stderr."""
+
+    @click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="ATELIER_DATA_DIR",
+        help="Data directory (env ATELIER_DATA_DIR; default ./var)",
+    )
+    @functools.wraps(func)
+    def wrapper(data_dir: Path | None, **kwargs: Any) -> None:
+        settings = _settings(data_dir=data_dir)
+        db = Database(settings.database_path)
+        try:
+            _emit(func(Accounts(db), Ledger(db), **kwargs))
+        except AtelierError as exc:
+            _fail(exc.code, exc.message)
+
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """atelier: a self-hosted server of the Recraft image API."""
+
+
+@main.command()
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="ATELIER_DATA_DIR"
+)
+@click.option("--host", envvar="ATELIER_HOST", help="Interface to listen on (127.0.0.1)")
+@click.option("--port", type=int, envvar="ATELIER_PORT", help="Port to listen on (8000)")
+@click.option("--public-url", envvar="ATELIER_PUBLIC_URL", help="Base of image URLs")
+@click.option("--engine", envvar="ATELIER_ENGINE", help="Generation engine (preview)")
+@click.option("--log-level", default="info", show_default=True)
+def serve(
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    public_url: str | None,
+    engine: str | None,
+    log_level: str,
+) -> None:
+    """Start the HTTP server."""
+    import uvicorn
+
+    from atelier.app import create_app
+
+    settings = _settings(
+        data_dir=data_dir, host=host, port=port, public_url=public_url, engine=engine
+    )
+    try:
+        app = create_app(settings)
+    except AtelierError as exc:
+        _fail(exc.code, exc.message)
+    except LookupError as exc:  # unknown engine name
+        _fail("invalid_settings", str(exc))
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name")
+@click.option("--credits", type=int, default=0, show_default=True)
+@admin_command
+def users_create(
+    accounts: Accounts, ledger: Ledger, email: str, name: str | None, credits: int
+) -> dict[str, object]:
+    """Create a user and its first API token."""
+    user = accounts.create_user(email, name, credits)
+    return {**user.to_dict(), "token": accounts.create_token(user.id)}
+
+
+@main.group()
+def tokens() -> None:
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.option("--email", required=True)
+@admin_command
+def tokens_create(accounts: Accounts, ledger: Ledger, email: str) -> dict[str, object]:
+    """Another token for an existing user (same balance)."""
+    return {"token": accounts.create_token(accounts.by_email(email).id)}
+
+
+@tokens.command("revoke")
+@click.option("--token", required=True)
+@admin_command
+def tokens_revoke(accounts: Accounts, ledger: Ledger, token: str) -> dict[str, object]:
+    """Revoke a token; requests with it get 401 from now on."""
+    accounts.revoke_token(token)
+    return {"revoked": True}
+
+
+@main.group()
+def credits() -> None:
+    """Manage credit balances."""
+
+
+@credits.command("add")
+@click.option("--email", required=True)
+@click.option("--amount", type=int, required=True)
+@admin_command
+def credits_add(accounts: Accounts, ledger: Ledger, email: str, amount: int) -> dict[str, object]:
+    """Add units to a user's balance."""
+    return {"credits": ledger.add_credits(accounts.by_email(email).id, amount)}
+
+
+if __name__ == "__main__":
+    main()

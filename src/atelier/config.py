@@ -1,0 +1,67 @@
+"""The one Settings object: every knob of the server, from env ATELIER_* or CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATELIER_", extra="forbid")
+
+    data_dir: Path = Field(Path("var"), description="SQLite database and image files live here")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(
+        None, description="Base of the image URLs we hand out; default http://HOST:PORT"
+    )
+    engine: str = Field("preview", description="Generation engine, see `atelier models`")
+
+    image_ttl_seconds: int = Field(24 * 3600, gt=0, description="How long images are kept")
+    sweep_interval_seconds: float = Field(300.0, gt=0, description="How often expired images go")
+    rate_limit_images: int = Field(100, gt=0, description="Images per user per window")
+    rate_limit_window_seconds: float = Field(60.0, gt=0)
+
+    prices: dict[str, int] = Field(
+        default_factory=dict, description="Overrides of catalog.PRICES, units per key"
+    )
+    max_upload_bytes: int = Field(5 * MB, description="Total size of uploaded image files")
+    max_json_bytes: int = Field(1 * MB, description="Largest JSON body accepted")
+
+    secret_key: str | None = Field(
+        None, description="HMAC key for image URLs; default: generated once into DATA_DIR"
+    )
+    bootstrap_email: str | None = Field(
+        "local@atelier.localhost",
+        description="On first start, create this user with bootstrap_credits; empty to skip",
+    )
+    bootstrap_credits: int = 1_000_000_000
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "atelier.sqlite3"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def styles_dir(self) -> Path:
+        return self.data_dir / "styles"
+
+    @property
+    def local_token_path(self) -> Path:
+        return self.data_dir / "local_token.txt"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Cap on any request body: the upload budget plus room for form fields and headers."""
+        return max(self.max_upload_bytes, self.max_json_bytes) + 256 * 1024

@@ -1,0 +1,1 @@
+"""Image engines: the interface every engine implements, and the registry that picks one."""

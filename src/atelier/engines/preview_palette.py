@@ -1,0 +1,134 @@
+"""Colours for the preview engine: small colour helpers and the choice of a generation's palette."""
+
+from __future__ import annotations
+
+import colorsys
+from dataclasses import dataclass
+
+from atelier.engines.base import RGB
+
+
+def clamp_rgb(r: float, g: float, b: float) -> RGB:
+    return (
+        max(0, min(255, round(r))),
+        max(0, min(255, round(g))),
+        max(0, min(255, round(b))),
+    )
+
+
+def mix(a: RGB, b: RGB, t: float) -> RGB:
+    """``a`` moved a fraction ``t`` of the way towards ``b``."""
+    return clamp_rgb(*(x + (y - x) * t for x, y in zip(a, b, strict=True)))
+
+
+def lighten(c: RGB, t: float) -> RGB:
+    return mix(c, (255, 255, 255), t)
+
+
+def darken(c: RGB, t: float) -> RGB:
+    return mix(c, (0, 0, 0), t)
+
+
+def luminance(c: RGB) -> float:
+    """Perceived brightness 0..1 (Rec. 601 weights; good enough to pick a contrasting colour)."""
+    return (0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]) / 255.0
+
+
+def hsv(h: float, s: float, v: float) -> RGB:
+    return clamp_rgb(*(x * 255 for x in colorsys.hsv_to_rgb(h % 1.0, s, v)))
+
+
+def to_hex(c: RGB) -> str:
+    return f"#{c[0]:02x}{c[1]:02x}{c[2]:02x}"
+
+
+def contrasting(background: RGB, candidates: tuple[RGB, ...] = ()) -> RGB:
+    """The candidate that stands out most against ``background``; near-black/white as fallback."""
+    options = (*candidates, (20, 20, 24), (250, 250, 246))
+    return max(options, key=lambda c: abs(luminance(c) - luminance(background)))
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The colours a scene may use.
+
+    ``explicit`` is set when the request named its colours: scenes then fill large areas with
+    exactly those colours (no grading, little shading) so the image is visibly made of them.
+    """
+
+    background: RGB
+    colors: tuple[RGB, ...]  # accents, most prominent first; never empty
+    explicit: bool = False
+    fixed_background: bool = False
+
+    def color(self, index: int) -> RGB:
+        return self.colors[index % len(self.colors)]
+
+    @property
+    def dark(self) -> RGB:
+        return min((*self.colors, self.background), key=luminance)
+
+    @property
+    def light(self) -> RGB:
+        return max((*self.colors, self.background), key=luminance)
+
+
+# Per family: (saturation range, value range, background lightness) for generated palettes.
+# Illustrations are saturated, logos and icons restrained, vector scenes in between.
+_FAMILY_TONES: dict[str, tuple[tuple[float, float], tuple[float, float], float]] = {
+    "realistic": ((0.25, 0.6), (0.35, 0.85), 0.92),
+    "illustration": ((0.55, 0.85), (0.55, 0.95), 0.18),
+    "logo": ((0.55, 0.8), (0.35, 0.7), 0.95),
+    "vector": ((0.45, 0.75), (0.55, 0.95), 0.95),
+    "icon": ((0.6, 0.85), (0.45, 0.8), 0.97),
+}
+
+# Hue offsets (turns) of the accents around the base hue: analogous, complementary, triadic...
+_HARMONIES: tuple[tuple[float, ...], ...] = (
+    (0.0, 0.06, -0.06, 0.5),
+    (0.0, 0.5, 0.08, 0.58),
+    (0.0, 0.333, 0.667, 0.05),
+    (0.0, 0.42, 0.58, -0.04),
+    (0.0, 0.1, 0.2, 0.55),
+)
+
+
+def generated_palette(family: str, digest: bytes) -> Palette:
+    """A harmonious palette picked from prompt-hash bytes, toned for the style family."""
+    (s_lo, s_hi), (v_lo, v_hi), bg_level = _FAMILY_TONES[family]
+    base_hue = int.from_bytes(digest[0:2], "big") / 65536.0
+    harmony = _HARMONIES[digest[2] % len(_HARMONIES)]
+    colors = []
+    for i, offset in enumerate(harmony):
+        s = s_lo + (s_hi - s_lo) * digest[3 + i] / 255.0
+        v = v_lo + (v_hi - v_lo) * digest[8 + i] / 255.0
+        colors.append(hsv(base_hue + offset, s, v))
+    # Dark or light background tinted with the base hue; illustrations alternate the two.
+    dark_bg = family == "illustration" and digest[13] % 2 == 0
+    bg_v = bg_level if family != "illustration" else (0.16 if dark_bg else 0.95)
+    background = hsv(base_hue, 0.35 if dark_bg else 0.06, bg_v)
+    return Palette(background=background, colors=tuple(colors))
+
+
+def choose_palette(
+    family: str,
+    digest: bytes,
+    colors: tuple[RGB, ...],
+    background: RGB | None,
+    style_palette: tuple[RGB, ...],
+) -> Palette:
+    """Explicit colours win, then the custom style's palette, then one derived from the prompt."""
+    if colors:
+        # Without a background colour the lightest requested colour serves as background so
+        # that every large area of the image is one of the requested colours.
+        bg = background if background is not None else max(colors, key=luminance)
+        accents = tuple(c for c in colors if c != bg) or colors
+        return Palette(bg, accents, explicit=True, fixed_background=background is not None)
+    base = (
+        Palette(max(style_palette, key=luminance), style_palette)
+        if style_palette
+        else generated_palette(family, digest)
+    )
+    if background is None:
+        return base
+    return Palette(background, base.colors, explicit=False, fixed_background=True)

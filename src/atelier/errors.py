@@ -1,0 +1,64 @@
+"""Domain errors. Each carries its HTTP status and code; api.errors turns them into responses."""
+
+from __future__ import annotations
+
+
+class AtelierError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+class InvalidRequest(AtelierError):
+    status = 400
+    code = "invalid_request"
+
+
+class Unauthorized(AtelierError):
+    status = 401
+    code = "unauthorized"
+
+
+class InsufficientCredits(AtelierError):
+    status = 402
+    code = "not_enough_credits"
+
+
+class Forbidden(AtelierError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(AtelierError):
+    status = 404
+    code = "not_found"
+
+
+class PayloadTooLarge(AtelierError):
+    status = 413
+    code = "payload_too_large"
+
+
+class RateLimited(AtelierError):
+    status = 429
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UserNotFound(AtelierError):
+    """Raised by admin commands (CLI) for an unknown e-mail."""
+
+    status = 404
+    code = "user_not_found"
+
+
+class Conflict(AtelierError):
+    status = 409
+    code = "conflict"

@@ -1,0 +1,191 @@
+"""Text-to-image: the catalog rules, pricing, rate limit and credits around an engine call."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from dataclasses import dataclass
+
+from atelier import catalog
+from atelier.accounting.ledger import Ledger
+from atelier.api.schemas import GenerateRequest, TextLayoutItem
+from atelier.encoding import EncodedImage, encode_artifact
+from atelier.engines.base import GenerationEngine, GenerationSpec, TextItem
+from atelier.errors import InvalidRequest
+from atelier.ratelimit import ImageRateLimiter
+from atelier.storage.images import ImageStore, StoredImage
+from atelier.styles import StyleLibrary
+
+
+@dataclass(frozen=True)
+class DeliveredImage:
+    stored: StoredImage
+    encoded: EncodedImage
+
+    @property
+    def b64(self) -> str:
+        return base64.b64encode(self.encoded.data).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Generation:
+    created: int
+    credits: int
+    images: list[DeliveredImage]
+
+
+def _check_text(value: str | None, param: str, required: bool = False) -> None:
+    if required and not (value and value.strip()):
+        raise InvalidRequest(f"{param} is required and must not be empty", param=param)
+    size = len((value or "").encode("utf-8"))
+    if size > catalog.MAX_PROMPT_BYTES:
+        raise InvalidRequest(
+            f"{param} is {size} bytes in UTF-8; the limit is {catalog.MAX_PROMPT_BYTES} bytes",
+            param=param,
+        )
+
+
+def _check_substyle(style: str, substyle: str, model: str) -> None:
+    allowed = catalog.substyles(style, model) or ()
+    if substyle in allowed:
+        return
+    elsewhere = [m for m in catalog.MODELS if substyle in (catalog.substyles(style, m) or ())]
+    hint = (
+        f"it is only available with model {elsewhere[0]}"
+        if elsewhere
+        else ("valid substyles: " + ", ".join(allowed) if allowed else "it takes no substyle")
+    )
+    raise InvalidRequest(
+        f"substyle {substyle!r} is not available for style {style!r} with model {model}; {hint}",
+        param="substyle",
+    )
+
+
+def _text_layout(items: list[TextLayoutItem], model: str) -> tuple[TextItem, ...]:
+    if items and model != "recraftv3":
+        raise InvalidRequest("text_layout is available with model recraftv3 only", "text_layout")
+    layout = []
+    for i, item in enumerate(items):
+        param = f"text_layout[{i}].text"
+        if not item.text or any(ch.isspace() for ch in item.text):
+            raise InvalidRequest(f"{param} must be a single word without spaces", param=param)
+        bad = sorted({ch for ch in item.text if ch.upper() not in catalog.TEXT_LAYOUT_CHARACTERS})
+        if bad:
+            raise InvalidRequest(
+                f"{param} contains unsupported characters: {''.join(bad)!r}; "
+                "see the spec's list of supported characters",
+                param=param,
+            )
+        (a, b, c, d) = (tuple(p) for p in item.bbox)
+        layout.append(TextItem(item.text, (a, b, c, d)))  # type: ignore[arg-type]
+    return tuple(layout)
+
+
+class ImageGenerator:
+    def __init__(
+        self,
+        engine: GenerationEngine,
+        store: ImageStore,
+        ledger: Ledger,
+        styles: StyleLibrary,
+        rate_limiter: ImageRateLimiter,
+        prices: dict[str, int],
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.ledger = ledger
+        self.styles = styles
+        self.rate_limiter = rate_limiter
+        self.prices = prices
+
+    def plan(self, user_id: str, req: GenerateRequest) -> GenerationSpec:
+        """Validate ``req`` against the catalog and the user's styles; no side effects."""
+        _check_text(req.prompt, "prompt", required=True)
+        _check_text(req.negative_prompt, "negative_prompt")
+        model = req.model or catalog.DEFAULT_MODEL
+        if model not in catalog.MODELS:
+            raise InvalidRequest(
+                f"model {model!r} is not supported; use one of " + ", ".join(catalog.MODELS),
+                param="model",
+            )
+        size = catalog.DEFAULT_SIZE
+        if req.size is not None:
+            parsed = catalog.parse_size(req.size)
+            if parsed is None:
+                raise InvalidRequest(
+                    f"size {req.size!r} is not supported; use one of "
+                    + ", ".join(f"{w}x{h}" for w, h in catalog.SIZES),
+                    param="size",
+                )
+            size = parsed
+
+        palette: tuple[tuple[int, int, int], ...] = ()
+        if req.style_id is not None:
+            if req.style is not None:
+                raise InvalidRequest("style and style_id are mutually exclusive", "style_id")
+            if req.substyle is not None:
+                raise InvalidRequest("substyle cannot be combined with style_id", "substyle")
+            custom = self.styles.get(user_id, req.style_id)
+            style, palette = custom.style, custom.palette
+        elif req.style is not None:
+            style = req.style
+        else:
+            if req.substyle is not None:
+                raise InvalidRequest("substyle needs a style to refine", param="substyle")
+            style = catalog.DEFAULT_STYLE[model]
+
+        if style not in catalog.STYLES:
+            raise InvalidRequest(
+                f"style {style!r} is unknown; use one of " + ", ".join(catalog.STYLES), "style"
+            )
+        if catalog.substyles(style, model) is None:
+            others = [m for m in catalog.MODELS if catalog.substyles(style, m) is not None]
+            raise InvalidRequest(
+                f"style {style!r} is not available with model {model}; use model "
+                + " or ".join(others),
+                param="style_id" if req.style_id else "style",
+            )
+        if req.substyle is not None:
+            _check_substyle(style, req.substyle, model)
+
+        controls = req.controls
+        return GenerationSpec(
+            prompt=req.prompt,
+            negative_prompt=req.negative_prompt,
+            model=model,
+            style=style,
+            substyle=req.substyle,
+            width=size[0],
+            height=size[1],
+            seed=req.random_seed if req.random_seed is not None else secrets.randbelow(2**31),
+            n=req.n or 1,
+            vector=style in catalog.VECTOR_STYLES,
+            artistic_level=controls.artistic_level if controls else None,
+            colors=tuple(_rgb(c.rgb) for c in (controls.colors or [])) if controls else (),
+            background_color=(
+                _rgb(controls.background_color.rgb)
+                if controls and controls.background_color
+                else None
+            ),
+            style_palette=palette,
+            no_text=bool(controls and controls.no_text),
+            text_layout=_text_layout(req.text_layout or [], model),
+        )
+
+    def generate(self, user_id: str, req: GenerateRequest) -> Generation:
+        spec = self.plan(user_id, req)
+        units = self.prices[catalog.generation_price_key(spec.model, spec.vector)] * spec.n
+        with self.ledger.charged(user_id, units, f"generation:{spec.model}:{spec.style}"):
+            self.rate_limiter.acquire(user_id, spec.n)
+            artifacts = self.engine.generate(spec)
+            delivered = []
+            for artifact in artifacts:
+                encoded = encode_artifact(artifact, req.image_format or "png")
+                delivered.append(DeliveredImage(self.store.save(user_id, encoded), encoded))
+        return Generation(int(time.time()), units, delivered)
+
+
+def _rgb(values: list[int]) -> tuple[int, int, int]:
+    r, g, b = values
+    return (r, g, b)

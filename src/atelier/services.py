@@ -1,0 +1,74 @@
+"""The service objects one server (or one CLI call) works with, built from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atelier import catalog
+from atelier.accounting.accounts import Accounts
+from atelier.accounting.ledger import Ledger
+from atelier.config import Settings
+from atelier.database import Database
+from atelier.engines.registry import create_engine
+from atelier.errors import InvalidRequest
+from atelier.generation import ImageGenerator
+from atelier.ratelimit import ImageRateLimiter
+from atelier.storage.images import ImageStore
+from atelier.storage.signing import UrlSigner, load_or_create_secret
+from atelier.styles import StyleLibrary
+
+
+def effective_prices(overrides: dict[str, int]) -> dict[str, int]:
+    unknown = set(overrides) - set(catalog.PRICES)
+    if unknown:
+        raise InvalidRequest(
+            f"unknown price keys {sorted(unknown)}; known: {sorted(catalog.PRICES)}", "prices"
+        )
+    return {key: overrides.get(key, service.units) for key, service in catalog.PRICES.items()}
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    accounts: Accounts
+    ledger: Ledger
+    store: ImageStore
+    signer: UrlSigner
+    styles: StyleLibrary
+    generator: ImageGenerator
+
+
+def build_services(settings: Settings) -> Services:
+    db = Database(settings.database_path)
+    ledger = Ledger(db)
+    prices = effective_prices(settings.prices)
+    secret = (
+        settings.secret_key.encode()
+        if settings.secret_key
+        else load_or_create_secret(settings.data_dir / "secret.key")
+    )
+    store = ImageStore(db, settings.images_dir, settings.image_ttl_seconds)
+    styles = StyleLibrary(
+        db, settings.styles_dir, ledger, prices["style_creation"], settings.max_upload_bytes
+    )
+    generator = ImageGenerator(
+        engine=create_engine(settings.engine),
+        store=store,
+        ledger=ledger,
+        styles=styles,
+        rate_limiter=ImageRateLimiter(
+            settings.rate_limit_images, settings.rate_limit_window_seconds
+        ),
+        prices=prices,
+    )
+    return Services(
+        settings=settings,
+        db=db,
+        accounts=Accounts(db),
+        ledger=ledger,
+        store=store,
+        signer=UrlSigner(secret, settings.base_url),
+        styles=styles,
+        generator=generator,
+    )

@@ -1,0 +1,1 @@
+"""Where images live and how their public URLs are signed."""

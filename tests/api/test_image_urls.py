@@ -1,0 +1,90 @@
+"""The public, signed, expiring image links and the sweep that deletes expired images."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+
+from tests.conftest import Server, error_of, start_server
+
+
+def make_image(server: Server, token: str) -> str:
+    response = server.http(token).post("/v1/images/generations", json={"prompt": "a boat"})
+    assert response.status_code == 200, response.text
+    return str(response.json()["data"][0]["url"])
+
+
+def with_query(url: str, **changes: str) -> str:
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()} | changes
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def test_url_is_absolute_public_and_signed(server: Server, token: str) -> None:
+    url = make_image(server, token)
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}" == server.url
+    query = parse_qs(parts.query)
+    assert int(query["expires"][0]) > time.time() + 23 * 3600
+    assert len(query["signature"][0]) >= 40
+    response = httpx.get(url)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda url: with_query(url, signature="A" * 43),
+        lambda url: with_query(url, expires=str(int(time.time()) + 10 * 86400)),
+        lambda url: url.split("?")[0],
+        lambda url: url.replace(".png", ".webp"),
+    ],
+)
+def test_forged_urls_are_refused(server: Server, token: str, forge: object) -> None:
+    url = make_image(server, token)
+    response = httpx.get(forge(url))  # type: ignore[operator]
+    assert response.status_code == 403, response.text
+    assert error_of(response)["code"] == "forbidden"
+
+
+def test_expired_signed_url_is_404(server: Server, token: str) -> None:
+    # Sign an already-past expiry with the server's own key: the signature is right, the time not.
+    from atelier.storage.signing import UrlSigner, load_or_create_secret
+
+    signer = UrlSigner(load_or_create_secret(server.data_dir / "secret.key"), server.url)
+    name = urlsplit(make_image(server, token)).path.rsplit("/", 1)[1]
+    response = httpx.get(signer.url(name, int(time.time()) - 1))
+    assert response.status_code == 404
+    assert "expired" in str(error_of(response)["message"])
+
+
+def test_unknown_image_with_a_valid_signature_is_404(server: Server) -> None:
+    from atelier.storage.signing import UrlSigner, load_or_create_secret
+
+    signer = UrlSigner(load_or_create_secret(server.data_dir / "secret.key"), server.url)
+    url = signer.url("00000000-0000-4000-8000-000000000000.png", int(time.time()) + 60)
+    assert httpx.get(url).status_code == 404
+
+
+def test_the_sweep_deletes_expired_images(tmp_path: Path) -> None:
+    server = start_server(
+        tmp_path, ATELIER_IMAGE_TTL_SECONDS="1", ATELIER_SWEEP_INTERVAL_SECONDS="0.2"
+    )
+    try:
+        token, _ = server.create_user()
+        url = make_image(server, token)
+        name = urlsplit(url).path.rsplit("/", 1)[1]
+        stored = server.data_dir / "images" / name[:2] / name
+        assert stored.is_file()
+        deadline = time.monotonic() + 20
+        while stored.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # polling for the background sweep's effect
+        assert not stored.exists()
+        assert httpx.get(url).status_code == 404
+    finally:
+        server.stop()

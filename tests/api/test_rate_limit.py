@@ -1,0 +1,47 @@
+"""The per-user image rate limit: 429 with Retry-After, nothing charged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Server, error_of, start_server
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(
+        tmp_path_factory.mktemp("limited"),
+        ATELIER_RATE_LIMIT_IMAGES="5",
+        ATELIER_RATE_LIMIT_WINDOW_SECONDS="600",
+    )
+    yield server
+    server.stop()
+
+
+def test_over_the_limit_is_429_with_retry_after_and_no_charge(limited: Server) -> None:
+    token, _ = limited.create_user(credits=10_000)
+    http = limited.http(token)
+    assert http.post("/v1/images/generations", json={"prompt": "a", "n": 4}).status_code == 200
+    before = limited.balance(token)
+    response = http.post("/v1/images/generations", json={"prompt": "a", "n": 2})
+    assert response.status_code == 429
+    assert error_of(response)["code"] == "rate_limit_exceeded"
+    assert 1 <= int(response.headers["Retry-After"]) <= 600
+    assert limited.balance(token) == before
+    # What is left of the window can still be used, and the limit is per user.
+    assert http.post("/v1/images/generations", json={"prompt": "a", "n": 1}).status_code == 200
+    other, _ = limited.create_user(credits=10_000)
+    assert (
+        limited.http(other).post("/v1/images/generations", json={"prompt": "a", "n": 5}).status_code
+        == 200
+    )
+
+
+def test_default_limit_is_100_images_per_minute(tmp_path: Path) -> None:
+    from atelier.config import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    assert (settings.rate_limit_images, settings.rate_limit_window_seconds) == (100, 60.0)

@@ -1,0 +1,147 @@
+"""Test fixtures: real server processes on free ports, each in its own temporary data dir."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from openai import OpenAI
+from PIL import Image
+
+from atelier.accounting.accounts import Accounts
+from atelier.database import Database
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "atelier", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@dataclass
+class Server:
+    """A running `atelier serve` process."""
+
+    data_dir: Path
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> str:
+        return (self.data_dir.parent / "server.log").read_text()
+
+    def start(self) -> None:
+        log = open(self.data_dir.parent / "server.log", "wb")  # noqa: SIM115 - lives with the process
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "atelier", "serve", "--data-dir", str(self.data_dir),
+             "--port", str(self.port), "--public-url", self.url, "--log-level", "warning"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited at start:\n{self.log}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)  # waiting for the port to open, not synchronising with a result
+        raise RuntimeError(f"server did not answer /healthz:\n{self.log}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def create_user(self, credits: int = 1_000_000, email: str | None = None) -> tuple[str, str]:
+        """A fresh user with one token, made directly in the server's database."""
+        accounts = Accounts(Database(self.data_dir / "atelier.sqlite3"))
+        email = email or f"user-{time.monotonic_ns()}@example.com"
+        user = accounts.create_user(email, "Test User", credits)
+        return accounts.create_token(user.id), email
+
+    def http(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+    def openai(self, token: str) -> OpenAI:
+        return OpenAI(base_url=f"{self.url}/v1", api_key=token, max_retries=0, timeout=60)
+
+    def balance(self, token: str) -> int:
+        return int(self.http(token).get("/v1/users/me").json()["credits"])
+
+
+def start_server(tmp_path: Path, **env: str) -> Server:
+    server = Server(tmp_path / "data", free_port(), env)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("server"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def token(server: Server) -> str:
+    return server.create_user()[0]
+
+
+@pytest.fixture
+def http(server: Server, token: str) -> Iterator[httpx.Client]:
+    with server.http(token) as client:
+        yield client
+
+
+@pytest.fixture
+def client(server: Server, token: str) -> OpenAI:
+    return server.openai(token)
+
+
+def png_bytes(
+    size: tuple[int, int] = (256, 256), color: tuple[int, int, int] = (200, 30, 30)
+) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def error_of(response: httpx.Response) -> dict[str, object]:
+    """The error envelope, checked for shape."""
+    body = response.json()
+    assert set(body) == {"code", "message", "param"}, body
+    assert isinstance(body["message"], str) and body["message"]
+    return dict(body)
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value)

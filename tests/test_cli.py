@@ -1,0 +1,80 @@
+"""The admin CLI: JSON on stdout, errors on stderr with a non-zero exit, usable while serving."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Server, run_cli
+
+
+def ok(result: object) -> dict[str, object]:
+    assert result.returncode == 0, result.stderr  # type: ignore[attr-defined]
+    return dict(json.loads(result.stdout))  # type: ignore[attr-defined]
+
+
+def test_user_lifecycle_while_the_server_runs(server: Server) -> None:
+    created = ok(
+        run_cli(server.data_dir, "users", "create", "--email", "ada@example.com", "--name", "Ada",
+                "--credits", "500")
+    )  # fmt: skip
+    assert set(created) == {"id", "email", "name", "credits", "token"}
+    assert (created["email"], created["name"], created["credits"]) == (
+        "ada@example.com",
+        "Ada",
+        500,
+    )
+    token = str(created["token"])
+    assert server.balance(token) == 500
+
+    assert ok(run_cli(server.data_dir, "credits", "add", "--email", "ada@example.com",
+                      "--amount", "250")) == {"credits": 750}  # fmt: skip
+    assert server.balance(token) == 750
+
+    second = str(
+        ok(run_cli(server.data_dir, "tokens", "create", "--email", "ada@example.com"))["token"]
+    )
+    assert second != token and server.balance(second) == 750
+
+    ok(run_cli(server.data_dir, "tokens", "revoke", "--token", token))
+    assert server.http(token).get("/v1/users/me").status_code == 401
+    assert server.balance(second) == 750
+
+
+def test_errors_go_to_stderr_with_a_non_zero_exit(tmp_path: Path) -> None:
+    ok(run_cli(tmp_path, "users", "create", "--email", "bob@example.com"))
+    cases = [
+        ("users", "create", "--email", "bob@example.com"),
+        ("users", "create", "--email", "not-an-email"),
+        ("tokens", "create", "--email", "nobody@example.com"),
+        ("tokens", "revoke", "--token", "atl_nope"),
+        ("credits", "add", "--email", "bob@example.com", "--amount", "0"),
+        ("credits", "add", "--email", "nobody@example.com", "--amount", "5"),
+    ]
+    for args in cases:
+        result = run_cli(tmp_path, *args)
+        assert result.returncode != 0, args
+        assert result.stdout == ""
+        error = json.loads(result.stderr)
+        assert error["code"] and error["message"], args
+
+
+def test_data_dir_from_the_environment(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "atelier", "users", "create", "--email", "env@example.com"],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "ATELIER_DATA_DIR": str(tmp_path / "env")},
+    )  # fmt: skip
+    ok(result)
+    assert (tmp_path / "env" / "atelier.sqlite3").is_file()
+
+
+def test_first_start_creates_the_local_user_and_prints_its_token(server: Server) -> None:
+    token = (server.data_dir / "local_token.txt").read_text().strip()
+    assert token in server.log
+    me = server.http(token).get("/v1/users/me").json()
+    assert me["email"] == "local@atelier.localhost" and me["credits"] >= 1_000_000
