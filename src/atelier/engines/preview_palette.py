@@ -60,6 +60,7 @@ class Palette:
     colors: tuple[RGB, ...]  # accents, most prominent first; never empty
     explicit: bool = False
     fixed_background: bool = False
+    generated: bool = False  # derived from the prompt rather than given by request or style
 
     def color(self, index: int) -> RGB:
         return self.colors[index % len(self.colors)]
@@ -107,7 +108,7 @@ def generated_palette(family: str, digest: bytes) -> Palette:
     dark_bg = family == "illustration" and digest[13] % 2 == 0
     bg_v = bg_level if family != "illustration" else (0.16 if dark_bg else 0.95)
     background = hsv(base_hue, 0.35 if dark_bg else 0.06, bg_v)
-    return Palette(background=background, colors=tuple(colors))
+    return Palette(background=background, colors=tuple(colors), generated=True)
 
 
 def choose_palette(
@@ -131,4 +132,4 @@ def choose_palette(
     )
     if background is None:
         return base
-    return Palette(background, base.colors, explicit=False, fixed_background=True)
+    return Palette(background, base.colors, fixed_background=True, generated=base.generated)

@@ -1,0 +1,152 @@
+"""Generation throughput through HTTP vs. the same engine+encode in-process, side by side.
+
+Run with `make bench`. Prints generations/s and p50/p99 latency at concurrency 8 for 1024x1024
+PNG (a) through a live server over HTTP and (b) engine+encode called in this process, plus
+/healthz requests/s, and the server overhead ratio (target: HTTP costs <= 10% more than (b)).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from atelier.accounting.accounts import Accounts
+from atelier.database import Database
+from atelier.encoding import encode_artifact
+from atelier.engines.base import GenerationSpec
+from atelier.engines.registry import create_engine
+
+PROMPTS = ["a red fox in snow", "race car on a track", "mountain lake at dawn", "city skyline"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def report(name: str, seconds: float, latencies: list[float]) -> float:
+    rate = len(latencies) / seconds
+    print(
+        f"{name:<34} {rate:8.1f}/s   p50 {1000 * percentile(latencies, 0.5):7.1f} ms"
+        f"   p99 {1000 * percentile(latencies, 0.99):7.1f} ms   (n={len(latencies)})"
+    )
+    return rate
+
+
+def in_process(requests: int, concurrency: int) -> float:
+    engine = create_engine("preview")
+
+    def one(i: int) -> float:
+        start = time.perf_counter()
+        spec = GenerationSpec(
+            prompt=PROMPTS[i % len(PROMPTS)], model="recraftv3", style="any", substyle=None,
+            width=1024, height=1024, seed=i,
+        )  # fmt: skip
+        for artifact in engine.generate(spec):
+            encode_artifact(artifact, "png")
+        return time.perf_counter() - start
+
+    one(0)  # warm-up (font loading, first allocations)
+    with ThreadPoolExecutor(concurrency) as pool:
+        start = time.perf_counter()
+        latencies = list(pool.map(one, range(requests)))
+        elapsed = time.perf_counter() - start
+    return report("engine+encode in-process", elapsed, latencies)
+
+
+async def over_http(url: str, token: str, requests: int, concurrency: int) -> tuple[float, float]:
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120) as http:
+
+        async def run(make: object, count: int) -> tuple[float, list[float]]:
+            queue = list(range(count))
+            latencies: list[float] = []
+
+            async def worker() -> None:
+                while queue:
+                    i = queue.pop()
+                    start = time.perf_counter()
+                    response = await make(http, i)  # type: ignore[operator]
+                    response.raise_for_status()
+                    latencies.append(time.perf_counter() - start)
+
+            start = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return time.perf_counter() - start, latencies
+
+        def generate(client: httpx.AsyncClient, i: int) -> object:
+            return client.post(
+                "/v1/images/generations",
+                json={"prompt": PROMPTS[i % len(PROMPTS)], "random_seed": i, "style": "any"},
+            )
+
+        def health(client: httpx.AsyncClient, i: int) -> object:
+            return client.get("/healthz")
+
+        await run(generate, concurrency)  # warm-up
+        gen_rate = report("generations over HTTP", *await run(generate, requests))
+        health_rate = report("/healthz over HTTP", *await run(health, requests * 10))
+        return gen_rate, health_rate
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ATELIER_RATE_LIMIT_IMAGES": "1000000",
+        "ATELIER_BOOTSTRAP_EMAIL": "",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "atelier", "serve", "--data-dir", str(data_dir),
+         "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=96)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--port", type=int, default=8731)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        process = start_server(data_dir, args.port)
+        try:
+            accounts = Accounts(Database(data_dir / "atelier.sqlite3"))
+            user = accounts.create_user("bench@example.com", credits=10**12)
+            token = accounts.create_token(user.id)
+            print(f"1024x1024 PNG, concurrency {args.concurrency}, {os.cpu_count()} CPUs")
+            engine_rate = in_process(args.requests, args.concurrency)
+            http_rate, _ = asyncio.run(
+                over_http(f"http://127.0.0.1:{args.port}", token, args.requests, args.concurrency)
+            )
+        finally:
+            process.terminate()
+            process.wait()
+    overhead = engine_rate / http_rate - 1
+    verdict = "OK" if overhead <= 0.10 else "OVER TARGET"
+    print(f"server overhead: {100 * overhead:+.1f}% of engine+encode time (target <= 10%): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
