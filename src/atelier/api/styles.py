@@ -47,7 +47,8 @@ def _out(style: Style) -> StyleOut:
     },
 )
 async def create_style(request: Request, user: UserDep, services: ServicesDep) -> StyleCreated:
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         raise InvalidRequest("send the style and its images as multipart/form-data")
     async with request.form(max_files=MAX_REFERENCE_IMAGES + 1, max_fields=32) as form:
         style = form.get("style")

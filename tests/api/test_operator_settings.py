@@ -1,4 +1,4 @@
-"""The per-user image rate limit: 429 with Retry-After, nothing charged."""
+"""Operator settings: the per-user image rate limit (429 + Retry-After) and price overrides."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         tmp_path_factory.mktemp("limited"),
         ATELIER_RATE_LIMIT_IMAGES="5",
         ATELIER_RATE_LIMIT_WINDOW_SECONDS="600",
+        ATELIER_PRICES='{"raster_generation_v3": 7}',
     )
     yield server
     server.stop()
@@ -45,3 +46,14 @@ def test_default_limit_is_100_images_per_minute(tmp_path: Path) -> None:
 
     settings = Settings(data_dir=tmp_path)
     assert (settings.rate_limit_images, settings.rate_limit_window_seconds) == (100, 60.0)
+
+
+def test_prices_are_overridable(limited: Server) -> None:
+    token, _ = limited.create_user(credits=10_000)
+    response = limited.http(token).post("/v1/images/generations", json={"prompt": "a", "n": 2})
+    assert response.json()["credits"] == 14
+    assert limited.balance(token) == 10_000 - 14
+    vector = limited.http(token).post(
+        "/v1/images/generations", json={"prompt": "a", "style": "vector_illustration"}
+    )
+    assert vector.json()["credits"] == 80  # not overridden: the spec's price
