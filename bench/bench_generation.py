@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -145,7 +144,9 @@ def main() -> None:
             process.wait()
     overhead = engine_rate / http_rate - 1
     verdict = "OK" if overhead <= 0.10 else "OVER TARGET"
-    print(f"server overhead: {100 * overhead:+.1f}% of engine+encode time (target <= 10%): {verdict}")
+    print(
+        f"server overhead: {100 * overhead:+.1f}% of engine+encode time (target <= 10%): {verdict}"
+    )
 
 
 if __name__ == "__main__":

@@ -78,3 +78,19 @@ def test_first_start_creates_the_local_user_and_prints_its_token(server: Server)
     assert token in server.log
     me = server.http(token).get("/v1/users/me").json()
     assert me["email"] == "local@atelier.localhost" and me["credits"] >= 1_000_000
+
+
+def test_tokens_are_stored_hashed(tmp_path: Path) -> None:
+    import hashlib
+    import sqlite3
+
+    token = str(ok(run_cli(tmp_path, "users", "create", "--email", "h@example.com"))["token"])
+    database = (tmp_path / "atelier.sqlite3").read_bytes()
+    wal = tmp_path / "atelier.sqlite3-wal"
+    everything = database + (wal.read_bytes() if wal.exists() else b"")
+    assert token.encode() not in everything
+    hashes = [
+        row[0]
+        for row in sqlite3.connect(tmp_path / "atelier.sqlite3").execute("SELECT hash FROM tokens")
+    ]
+    assert hashes == [hashlib.sha256(token.encode()).hexdigest()]

@@ -15,10 +15,17 @@ import re
 import numpy as np
 from PIL import Image
 
-from atelier.engines.base import Artifact, GenerationEngine, GenerationSpec, RasterImage, VectorImage
+from atelier.engines.base import (
+    Artifact,
+    GenerationEngine,
+    GenerationSpec,
+    RasterImage,
+    VectorImage,
+)
+from atelier.engines.preview_illustration import illustration
 from atelier.engines.preview_looks import look_for
 from atelier.engines.preview_palette import choose_palette, contrasting
-from atelier.engines.preview_raster import illustration, logo, realistic
+from atelier.engines.preview_raster import logo, realistic
 from atelier.engines.preview_scene import Scene, scene_elements, words
 from atelier.engines.preview_svg import icon, vector_illustration
 from atelier.engines.text_layout import draw_text_layout, svg_text_layout
@@ -40,7 +47,9 @@ def family_of(spec: GenerationSpec) -> str:
 
 
 def prompt_digest(prompt: str) -> bytes:
-    return hashlib.blake2b(prompt.encode("utf-8"), digest_size=32, person=b"atelier-prompt").digest()
+    return hashlib.blake2b(
+        prompt.encode("utf-8"), digest_size=32, person=b"atelier-prompt"
+    ).digest()
 
 
 def image_rng(spec: GenerationSpec, index: int) -> np.random.Generator:
@@ -77,14 +86,15 @@ def build_scene(spec: GenerationSpec, index: int = 0) -> Scene:
     look = look_for(spec.substyle, negative)
     palette = choose_palette(family, digest, spec.colors, spec.background_color, spec.style_palette)
     level = spec.artistic_level
+    complexity = 0.5 if level is None else max(0, min(5, level)) / 5.0
     return Scene(
         width=spec.width,
         height=spec.height,
         rng=image_rng(spec, index),
         palette=palette,
         look=look,
-        complexity=0.5 if level is None else max(0, min(5, level)) / 5.0,
-        elements=scene_elements(words(spec.prompt), negative, look, digest),
+        complexity=complexity,
+        elements=scene_elements(words(spec.prompt), negative, look, digest, complexity),
         digest=digest,
         monogram=_monogram(spec, negative),
     )
@@ -105,7 +115,9 @@ def render(spec: GenerationSpec, index: int = 0) -> Artifact:
     if text:
         bg = scene.palette.background
         ink = contrasting(bg, scene.palette.colors)
-        svg = svg.replace("</svg>", svg_text_layout(text, spec.width, spec.height, ink, bg) + "</svg>")
+        svg = svg.replace(
+            "</svg>", svg_text_layout(text, spec.width, spec.height, ink, bg) + "</svg>"
+        )
     return VectorImage(svg=svg, width=spec.width, height=spec.height)
 
 

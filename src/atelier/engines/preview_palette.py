@@ -84,26 +84,28 @@ _FAMILY_TONES: dict[str, tuple[tuple[float, float], tuple[float, float], float]]
     "icon": ((0.6, 0.85), (0.45, 0.8), 0.97),
 }
 
-# Hue offsets (turns) of the accents around the base hue: analogous, complementary, triadic...
-_HARMONIES: tuple[tuple[float, ...], ...] = (
-    (0.0, 0.06, -0.06, 0.5),
-    (0.0, 0.5, 0.08, 0.58),
-    (0.0, 0.333, 0.667, 0.05),
-    (0.0, 0.42, 0.58, -0.04),
-    (0.0, 0.1, 0.2, 0.55),
-)
+# Where the accent sits relative to the base hue (turns): complementary, analogous, triadic...
+_ACCENT_OFFSETS: tuple[float, ...] = (0.5, 0.08, 0.333, 0.58, -0.1, 0.42)
 
 
 def generated_palette(family: str, digest: bytes) -> Palette:
-    """A harmonious palette picked from prompt-hash bytes, toned for the style family."""
+    """A palette picked from prompt-hash bytes, toned for the style family.
+
+    colors[0] is an accent (sun, badge, icon glyph); colors[1:] are a ramp of close hues from
+    light to dark, which layered scenes use far to near, so depth reads naturally.
+    """
     (s_lo, s_hi), (v_lo, v_hi), bg_level = _FAMILY_TONES[family]
     base_hue = int.from_bytes(digest[0:2], "big") / 65536.0
-    harmony = _HARMONIES[digest[2] % len(_HARMONIES)]
-    colors = []
-    for i, offset in enumerate(harmony):
-        s = s_lo + (s_hi - s_lo) * digest[3 + i] / 255.0
-        v = v_lo + (v_hi - v_lo) * digest[8 + i] / 255.0
-        colors.append(hsv(base_hue + offset, s, v))
+    accent_hue = base_hue + _ACCENT_OFFSETS[digest[2] % len(_ACCENT_OFFSETS)]
+    drift = (digest[3] / 255.0 - 0.5) * 0.08  # hue step along the ramp
+    jitter = [(b / 255.0 - 0.5) * 0.1 for b in digest[4:12]]
+    # The accent is strong but not neon: full saturation at full value looks synthetic.
+    colors = [hsv(accent_hue, s_lo + 0.75 * (s_hi - s_lo), v_hi)]
+    for i in range(4):
+        t = i / 3
+        s = min(1.0, max(0.0, s_lo + (s_hi - s_lo) * t + jitter[i]))
+        v = min(1.0, max(0.0, v_hi - (v_hi - v_lo) * t + jitter[i + 4]))
+        colors.append(hsv(base_hue + drift * i, s, v))
     # Dark or light background tinted with the base hue; illustrations alternate the two.
     dark_bg = family == "illustration" and digest[13] % 2 == 0
     bg_v = bg_level if family != "illustration" else (0.16 if dark_bg else 0.95)

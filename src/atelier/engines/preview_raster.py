@@ -1,4 +1,4 @@
-"""Raster scenes: photo-like landscapes and studio shots, bold illustrations, centred logo badges."""
+"""Raster scenes: photo-like landscapes and studio still lifes (realistic), and logo badges."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from atelier.engines.base import RGB
 from atelier.engines.preview_looks import apply_look
-from atelier.engines.preview_palette import contrasting, darken, lighten, luminance, mix
+from atelier.engines.preview_palette import contrasting, lighten, luminance, mix
 from atelier.engines.preview_scene import Scene
 from atelier.engines.preview_shapes import (
-    Linear,
     Radial,
     Ring,
     Shape,
     circle,
     ellipse,
+    lens,
     paint_shapes,
     profile,
     rect,
@@ -26,15 +26,11 @@ from atelier.engines.preview_shapes import (
     ridge,
     rounded_rect,
     star,
+    vertical,
 )
 from atelier.engines.text_layout import load_font
 
 # --- shared helpers ---------------------------------------------------------------------------
-
-
-def _vertical(top_y: float, bottom_y: float, *colors: RGB) -> Linear:
-    n = len(colors) - 1
-    return Linear((0.0, top_y), (0.0, bottom_y), tuple((i / n, c) for i, c in enumerate(colors)))
 
 
 def _soft_blobs(
@@ -50,32 +46,6 @@ def _soft_blobs(
     mask = small.filter(ImageFilter.GaussianBlur(1.6)).resize((w, h), Image.Resampling.BILINEAR)
     mask = mask.point(lambda v: round(v * opacity))
     image.paste(color, (0, 0), mask)
-
-
-def _arch(cx: float, cy: float, fw: float, fh: float) -> Ring:
-    """A window-arch frame: a half circle on top of a rectangle."""
-    r = fw / 2
-    top_center = cy - fh / 2 + r
-    arc = [
-        (cx + r * math.cos(math.pi + math.pi * i / 32), top_center + r * math.sin(math.pi + math.pi * i / 32))
-        for i in range(33)
-    ]
-    return (*arc, (cx + r, cy + fh / 2), (cx - r, cy + fh / 2))
-
-
-def _framed(scene: Scene, picture: Image.Image) -> Image.Image:
-    """The picture shown through an arch on the flat requested background."""
-    w, h = picture.size
-    side = min(w, h)
-    fw, fh = side * 0.62, min(h * 0.84, side * 0.62 * 1.3)
-    frame = _arch(w / 2, h / 2, fw, fh)
-    canvas = Image.new("RGB", (w, h), scene.palette.background)
-    mask = Image.new("L", (w, h), 0)
-    paint_shapes(mask, [Shape((frame,), 255)])  # type: ignore[arg-type]
-    canvas.paste(picture, (0, 0), mask)
-    ink = contrasting(scene.palette.background, scene.palette.colors)
-    paint_shapes(canvas, [Shape((frame,), None, ink, 6 * scene.unit)])
-    return canvas
 
 
 # --- realistic: landscape ---------------------------------------------------------------------
@@ -136,7 +106,8 @@ def _sky(scene: Scene, light: _Light, horizon: float, sun: tuple[float, float]) 
     sky = np.broadcast_to(sky, (gh, gw, 3)).copy()
     if not scene.palette.explicit:
         dist = np.hypot(xs - sun[0], ys - sun[1]) / min(w, h)
-        glow = 0.55 * np.exp(-((dist / 0.32) ** 2))
+        strength = 0.25 if "night" in scene.elements else 0.55
+        glow = strength * np.exp(-((dist / 0.32) ** 2))
         sky += (sun_c - sky) * glow[..., None]
     small = Image.fromarray(np.clip(np.round(sky), 0, 255).astype(np.uint8))
     return small.resize((w, h), Image.Resampling.BILINEAR)
@@ -154,7 +125,7 @@ def _stars(scene: Scene, image: Image.Image, horizon: float) -> None:
 
 def _clouds(scene: Scene, image: Image.Image, light: _Light, horizon: float) -> None:
     blobs = []
-    for _ in range(scene.count(1, 7)):
+    for _ in range(scene.count(0, 7)):
         cx = scene.rng.uniform(0, scene.width)
         cy = scene.rng.uniform(0.08, 0.75) * horizon
         size = scene.rng.uniform(0.05, 0.12) * scene.width
@@ -167,7 +138,9 @@ def _clouds(scene: Scene, image: Image.Image, light: _Light, horizon: float) -> 
                     size * scene.rng.uniform(0.18, 0.3),
                 )
             )
-    color = light.sun if scene.palette.explicit else lighten(mix(light.horizon, light.sun, 0.4), 0.35)
+    color = (
+        light.sun if scene.palette.explicit else lighten(mix(light.horizon, light.sun, 0.4), 0.35)
+    )
     _soft_blobs(image, blobs, color, 0.25 if "night" in scene.elements else 0.75)
 
 
@@ -194,7 +167,7 @@ def _mountains(scene: Scene, light: _Light, horizon: float) -> list[Shape]:
         peak = float(heights.min())
         snowy = "snow" in scene.elements or scene.digest[21] % 2 == 0
         cap = scene.tone(color, 0.55) if snowy else color
-        fill = _vertical(peak, horizon, cap, color, scene.haze(color, light.horizon, 0.3))
+        fill = vertical(peak, horizon, cap, color, scene.haze(color, light.horizon, 0.3))
         shapes.append(Shape((ridge(w, horizon + 0.02 * h, heights),), fill))
     return shapes
 
@@ -225,26 +198,36 @@ def _city(scene: Scene, image: Image.Image, light: _Light, horizon: float) -> No
                 windows.rectangle((wx, wy, wx + s, wy + s * 1.4), fill=lit)
 
 
+def _shore(n: int, kind: int, h: float) -> np.ndarray:
+    """How far a hill sinks (pixels, across its width) to open a view on water.
+
+    kind 0/1: the land falls away to the right/left; 2: a bay, land on both sides only.
+    """
+    x = np.linspace(-1.0, 1.0, n)
+    if kind == 2:
+        return (0.5 - 0.75 * np.abs(x)) * h
+    return (x if kind == 0 else -x) * 0.35 * h + 0.1 * h
+
+
 def _hills(scene: Scene, light: _Light, horizon: float) -> tuple[list[Shape], np.ndarray]:
     """Rolling hill layers, far to near; returns the nearest ridge line for placing trees."""
     w, h = scene.width, scene.height
     layers = 1 + round(2.6 * scene.complexity)
     water = "water" in scene.elements
     shapes, heights = [], np.zeros(1)
-    tilt_sign = 1 if scene.digest[22] % 2 else -1
+    shore = int(scene.rng.integers(0, 3))
     for i in range(layers):
         depth = 1.0 - (i + 1) / layers  # 0 = nearest
         base = horizon + (h - horizon) * (0.12 + 0.55 * (i + 1) / (layers + 1))
         p = profile(scene.rng, 160, 0.35, octaves=3)
         heights = base - (0.03 + 0.05 * depth) * h * (1 + p)
         if water:
-            # Shores: the hill sinks below the frame on one side, leaving open water.
-            heights = heights + tilt_sign * np.linspace(-0.25, 0.45, len(heights)) * h
+            heights = heights + _shore(len(heights), shore, h)
         color = scene.haze(light.land, light.horizon, 0.45 * depth)
         bottom_color = (
             scene.tone(color, -0.3) if depth == 0 else scene.haze(color, light.horizon, 0.3)
         )
-        fill = _vertical(float(heights.min()), h, color, bottom_color)
+        fill = vertical(float(heights.min()), h, color, bottom_color)
         shapes.append(Shape((ridge(w, h + 2, heights),), fill))
     return shapes, heights
 
@@ -252,7 +235,7 @@ def _hills(scene: Scene, light: _Light, horizon: float) -> tuple[list[Shape], np
 def _water(scene: Scene, light: _Light, horizon: float, sun: tuple[float, float]) -> list[Shape]:
     w, h = scene.width, scene.height
     deep = scene.haze(light.top, light.land, 0.3)
-    shapes = [Shape((rect(0, horizon, w, h),), _vertical(horizon, h, light.horizon, deep))]
+    shapes = [Shape((rect(0, horizon, w, h),), vertical(horizon, h, light.horizon, deep))]
     if not scene.palette.explicit and ({"sun", "moon"} & scene.elements):
         for k in range(scene.count(6, 22)):
             y = horizon + (h - horizon) * (k + 1) / 26 * scene.rng.uniform(0.9, 1.1)
@@ -263,16 +246,20 @@ def _water(scene: Scene, light: _Light, horizon: float, sun: tuple[float, float]
 
 
 def _pine(x: float, y: float, size: float) -> Ring:
-    # Three stacked tiers, drawn as one outline so outlines and fills stay clean.
-    left, right = [], []
-    for tier in range(3):
-        top = y - size * (1.0 - 0.28 * tier)
-        bottom = y - size * (0.55 - 0.27 * tier)
-        half = size * (0.18 + 0.07 * tier)
-        left += [(x - half * 0.35, top + size * 0.05), (x - half, bottom)]
-        right += [(x + half, bottom), (x + half * 0.35, top + size * 0.05)]
-    trunk = [(x - size * 0.05, y), (x + size * 0.05, y)]
-    return ((x, y - size), *left[1:], trunk[0], trunk[1], *reversed(right[:-1]))
+    """Three stacked tiers and a trunk as one outline (no overlapping edges)."""
+    tiers = ((1.0, 0.62, 0.2), (0.8, 0.38, 0.27), (0.58, 0.12, 0.34))  # top, bottom, half-width
+    left: list[tuple[float, float]] = [(x, y - size)]
+    previous_bottom = 0.0
+    for k, (top, bottom, half) in enumerate(tiers):
+        if k:
+            # The notch lies on this tier's slope where the tier above ends.
+            frac = (top - previous_bottom) / (top - bottom)
+            left.append((x - size * half * frac, y - size * previous_bottom))
+        left.append((x - size * half, y - size * bottom))
+        previous_bottom = bottom
+    left += [(x - size * 0.05, y - size * previous_bottom), (x - size * 0.05, y)]
+    right = [(2 * x - px, py) for px, py in reversed(left[1:])]
+    return (*left, *right)
 
 
 def _trees(scene: Scene, light: _Light, heights: np.ndarray) -> list[Shape]:
@@ -280,7 +267,7 @@ def _trees(scene: Scene, light: _Light, heights: np.ndarray) -> list[Shape]:
     color = scene.tone(light.land, -0.35)
     xs = np.linspace(-2.0, w + 2.0, len(heights))
     trees = []
-    for _ in range(scene.count(5, 40)):
+    for _ in range(scene.count(0, 40)):
         x = scene.rng.uniform(0, w)
         y = float(np.interp(x, xs, heights)) + 0.01 * h
         if y > h:
@@ -294,9 +281,18 @@ def _birds(scene: Scene, light: _Light, horizon: float) -> list[Shape]:
     ink = scene.tone(light.land, -0.4)
     cx, cy = scene.rng.uniform(0.2, 0.8) * scene.width, scene.rng.uniform(0.15, 0.4) * horizon
     for _ in range(scene.count(2, 9)):
-        x, y = cx + scene.rng.normal(0, 0.07 * scene.width), cy + scene.rng.normal(0, 0.04 * horizon)
+        x, y = (
+            cx + scene.rng.normal(0, 0.07 * scene.width),
+            cy + scene.rng.normal(0, 0.04 * horizon),
+        )
         s = scene.rng.uniform(6, 14) * scene.unit
-        wing = ((x - s, y - 0.35 * s), (x - 0.45 * s, y - 0.45 * s), (x, y), (x + 0.45 * s, y - 0.45 * s), (x + s, y - 0.35 * s))
+        wing = (
+            (x - s, y - 0.35 * s),
+            (x - 0.45 * s, y - 0.45 * s),
+            (x, y),
+            (x + 0.45 * s, y - 0.45 * s),
+            (x + s, y - 0.35 * s),
+        )
         shapes.append(Shape((wing,), None, ink, 2.2 * scene.unit, closed=False))
     return shapes
 
@@ -337,7 +333,9 @@ def studio(scene: Scene) -> Image.Image:
     w, h = scene.width, scene.height
     bg = scene.palette.background
     image = Image.new("RGB", (w, h), bg)
-    spot = Radial((w / 2, h * 0.42), 0.5 * math.hypot(w, h) * 0.8, ((0.0, scene.tone(bg, 0.22)), (1.0, bg)))
+    spot = Radial(
+        (w / 2, h * 0.42), 0.5 * math.hypot(w, h) * 0.8, ((0.0, scene.tone(bg, 0.22)), (1.0, bg))
+    )
     paint_shapes(image, [Shape((rect(0, 0, w, h),), spot)])
     floor = h * 0.72
     count = 1 + round(3 * scene.complexity)
@@ -349,7 +347,11 @@ def studio(scene: Scene) -> Image.Image:
         cy = floor - r
         color = scene.palette.color(i)
         hi = (x - r * 0.35, cy - r * 0.4)
-        fill = Radial(hi, r * 1.6, ((0.0, scene.tone(color, 0.55)), (0.45, color), (1.0, scene.tone(color, -0.55))))
+        fill = Radial(
+            hi,
+            r * 1.6,
+            ((0.0, scene.tone(color, 0.55)), (0.45, color), (1.0, scene.tone(color, -0.55))),
+        )
         balls.append((r, Shape((circle(x, cy, r, 96),), fill)))
         shadows.append((x + r * 0.2, floor, r * 1.1, r * 0.22))
     _soft_blobs(image, shadows, scene.tone(bg, -0.6), 0.45)
@@ -359,7 +361,9 @@ def studio(scene: Scene) -> Image.Image:
 
 
 def realistic(scene: Scene) -> Image.Image:
-    image = studio(scene) if scene.look.studio or scene.palette.fixed_background else landscape(scene)
+    image = (
+        studio(scene) if scene.look.studio or scene.palette.fixed_background else landscape(scene)
+    )
     look = scene.look
     if not scene.palette.fixed_background:
         look = replace(look, vignette=max(look.vignette, 0.3))
@@ -367,91 +371,6 @@ def realistic(scene: Scene) -> Image.Image:
     if scene.palette.explicit:
         look = look.without_grading()
     return apply_look(image, look, scene.rng)
-
-
-# --- digital illustration ---------------------------------------------------------------------
-
-
-def _sun_disc(scene: Scene, cx: float, cy: float, r: float, ink: RGB) -> list[Shape]:
-    sun_c = scene.palette.color(0)
-    fill = Radial((cx - r * 0.3, cy - r * 0.3), r * 1.4, ((0.0, scene.tone(sun_c, 0.5)), (1.0, sun_c)))
-    shapes: list[Shape] = []
-    if scene.complexity > 0.5:
-        # Light rays: long thin wedges give the composition a direction.
-        for k in range(scene.count(6, 16)):
-            a = 2 * math.pi * k / 16 + scene.rng.uniform(0, 0.2)
-            far = max(scene.width, scene.height)
-            spread = 0.05
-            ray = ((cx, cy), (cx + far * math.cos(a - spread), cy + far * math.sin(a - spread)), (cx + far * math.cos(a + spread), cy + far * math.sin(a + spread)))
-            shapes.append(Shape((ray,), scene.tone(sun_c, 0.6), opacity=0.12))
-    for k in range(scene.count(0, 3)):
-        shapes.append(Shape((circle(cx, cy, r * (1.25 + 0.22 * k)),), None, sun_c, 4 * scene.unit, opacity=0.5))
-    shapes += scene.styled((circle(cx, cy, r, 96),), fill, ink, 5)
-    return shapes
-
-
-def _peaks(scene: Scene, i: int, layers: int, ink: RGB) -> list[Shape]:
-    w, h = scene.width, scene.height
-    n = int(scene.rng.integers(6, 12))
-    base = h * (0.5 + 0.35 * (i + 1) / layers)
-    xs = np.linspace(-0.05 * w, 1.05 * w, n)
-    jag = scene.rng.uniform(0.06, 0.22 - 0.03 * i, n) * h
-    heights = base - jag * (1 + (np.arange(n) % 2))  # alternate peaks and valleys
-    color = scene.palette.color(i + 1)
-    top = [(float(x), float(y)) for x, y in zip(xs, heights, strict=True)]
-    ring = (*top, (1.05 * w, h + 10), (-0.05 * w, h + 10))
-    fill = _vertical(float(heights.min()), h, scene.tone(color, 0.15), scene.tone(color, -0.35))
-    return scene.styled((ring,), fill, ink, 4)
-
-
-def _leaves(scene: Scene, ink: RGB) -> list[Shape]:
-    w, h = scene.width, scene.height
-    shapes = []
-    for _ in range(scene.count(0, 9)):
-        side = scene.rng.choice([0.0, 1.0])
-        x = abs(side * w - scene.rng.uniform(0, 0.18) * w)
-        y = h - scene.rng.uniform(0, 0.12) * h
-        length = scene.rng.uniform(0.12, 0.25) * h
-        angle = (-math.pi / 2) + (0.6 if side == 0 else -0.6) * scene.rng.uniform(0.3, 1.2)
-        cx, cy = x + math.cos(angle) * length / 2, y + math.sin(angle) * length / 2
-        leaf = ellipse(cx, cy, length / 2, length * 0.14, 40, angle)
-        color = scene.tone(scene.palette.color(3), -0.2)
-        shapes += scene.styled((leaf,), color, ink, 3)
-    return shapes
-
-
-def _sparkles(scene: Scene, limit_y: float) -> list[Shape]:
-    shapes = []
-    light = scene.tone(scene.palette.color(2), 0.6)
-    for _ in range(scene.count(0, 14)):
-        x, y = scene.rng.uniform(0, scene.width), scene.rng.uniform(0, limit_y)
-        s = scene.rng.uniform(6, 18) * scene.unit
-        kind = scene.rng.integers(0, 2)
-        ring = star(x, y, s, s * 0.28, 4) if kind == 0 else circle(x, y, s * 0.35, 16)
-        shapes.append(Shape((ring,), light, opacity=0.9))
-    return shapes
-
-
-def illustration(scene: Scene) -> Image.Image:
-    w, h = scene.width, scene.height
-    pal = scene.palette
-    ink = scene.tone(pal.dark, -0.5)
-    image = Image.new("RGB", (w, h), pal.background)
-    if not pal.explicit:
-        sky_bottom = mix(pal.background, pal.color(2), 0.45)
-        paint_shapes(image, [Shape((rect(0, 0, w, h),), _vertical(0, h, pal.background, sky_bottom))])
-    shapes = _sparkles(scene, h * 0.5)
-    r = min(w, h) * scene.rng.uniform(0.14, 0.22)
-    cx, cy = scene.rng.uniform(0.3, 0.7) * w, scene.rng.uniform(0.25, 0.38) * h
-    shapes += _sun_disc(scene, cx, cy, r, ink)
-    layers = 2 + round(2 * scene.complexity)
-    for i in range(layers):
-        shapes += _peaks(scene, i, layers, ink)
-    shapes += _leaves(scene, ink)
-    paint_shapes(image, shapes)
-    look = scene.look.without_grading() if pal.explicit else scene.look
-    image = apply_look(image, look, scene.rng)
-    return _framed(scene, image) if pal.fixed_background else image
 
 
 # --- logo -------------------------------------------------------------------------------------
@@ -479,12 +398,16 @@ def _badge_outline(kind: int, cx: float, cy: float, r: float) -> Ring:
 
 
 def _laurels(scene: Scene, cx: float, cy: float, r: float, color: RGB) -> list[Shape]:
+    """Two laurel branches climbing the badge sides, leaves alternating in and out."""
     shapes = []
     for side in (-1, 1):
-        for k in range(7):
-            a = math.pi / 2 + side * (0.5 + 0.17 * k)  # up the sides, from the bottom
-            x, y = cx + r * 1.18 * math.cos(a), cy + r * 1.18 * math.sin(a)
-            leaf = ellipse(x, y, r * 0.13, r * 0.05, 24, a + side * math.pi / 2.4)
+        for k in range(8):
+            a = math.pi / 2 + side * (0.45 + 0.16 * k)  # from the bottom up one side
+            tangent = a + side * math.pi / 2  # the direction the branch grows
+            out = 1 if k % 2 else -1
+            radius = r * (1.18 + 0.06 * out)
+            x, y = cx + radius * math.cos(a), cy + radius * math.sin(a)
+            leaf = lens(x, y, r * 0.24, r * 0.09, tangent - out * side * 0.5)
             shapes.append(Shape((leaf,), color))
     return shapes
 
@@ -492,9 +415,33 @@ def _laurels(scene: Scene, cx: float, cy: float, r: float, color: RGB) -> list[S
 def _ribbon(cx: float, cy: float, r: float) -> tuple[Ring, ...]:
     y0, y1 = cy + r * 0.45, cy + r * 0.75
     band = rect(cx - r * 1.05, y0, cx + r * 1.05, y1)
-    tail_l = ((cx - r * 1.05, y0 + r * 0.08), (cx - r * 1.35, y0 + r * 0.08), (cx - r * 1.22, (y0 + y1) / 2 + r * 0.08), (cx - r * 1.35, y1 + r * 0.08), (cx - r * 1.05, y1 + r * 0.08))
+    tail_l = (
+        (cx - r * 1.05, y0 + r * 0.08),
+        (cx - r * 1.35, y0 + r * 0.08),
+        (cx - r * 1.22, (y0 + y1) / 2 + r * 0.08),
+        (cx - r * 1.35, y1 + r * 0.08),
+        (cx - r * 1.05, y1 + r * 0.08),
+    )
     tail_r = tuple((2 * cx - x, y) for x, y in tail_l)
     return (band, tail_l, tail_r)
+
+
+def _ornaments(scene: Scene, cx: float, cy: float, r: float, color: RGB) -> list[Shape]:
+    """A ring of small stars, dots or diamonds just inside the badge rim."""
+    kind = int(scene.rng.integers(0, 3))
+    count = scene.count(8, 20)
+    shapes = []
+    for k in range(count):
+        a = 2 * math.pi * k / count - math.pi / 2
+        x, y = cx + r * 0.7 * math.cos(a), cy + r * 0.7 * math.sin(a)
+        if kind == 0:
+            ring = star(x, y, r * 0.05, r * 0.022, 5)
+        elif kind == 1:
+            ring = circle(x, y, r * 0.025, 16)
+        else:
+            ring = regular(x, y, r * 0.035, 4, a)
+        shapes.append(Shape((ring,), color))
+    return shapes
 
 
 def logo(scene: Scene) -> Image.Image:
@@ -502,26 +449,28 @@ def logo(scene: Scene) -> Image.Image:
     pal = scene.palette
     look = scene.look if not pal.explicit else scene.look.without_grading()
     main, accent = pal.color(0), pal.color(1)
+    if scene.rng.random() < 0.5:
+        main, accent = accent, main
     ink = scene.tone(pal.dark, -0.4)
     if look.mono:
         main = accent = ink = contrasting(pal.background, pal.colors)
     image = Image.new("RGB", (w, h), pal.background)
-    cx, cy, r = w / 2, h / 2, min(w, h) * 0.3
-    kind = scene.digest[23] % 5
+    cx, cy, r = w / 2, h / 2, min(w, h) * scene.rng.uniform(0.26, 0.32)
+    kind = int(scene.rng.integers(0, 5))
     shapes = []
     if scene.complexity >= 0.8:
         shapes += _laurels(scene, cx, cy, r, accent)
     shapes += scene.styled((_badge_outline(kind, cx, cy, r),), main, ink, 8)
     inner = contrasting(main, (pal.background, *pal.colors))
     if scene.complexity >= 0.2:
-        shapes.append(Shape((_badge_outline(kind, cx, cy, r * 0.84),), None, inner, 5 * scene.unit))
+        rim = _badge_outline(kind, cx, cy, r * 0.84)
+        shapes.append(Shape((rim,), None, inner, 5 * scene.unit))
     if scene.complexity >= 0.4:
-        for k in range(scene.count(6, 14)):
-            a = 2 * math.pi * k / 14 - math.pi / 2
-            shapes.append(Shape((star(cx + r * 0.7 * math.cos(a), cy + r * 0.7 * math.sin(a), r * 0.045, r * 0.02, 5),), inner))
+        shapes += _ornaments(scene, cx, cy, r, inner)
     if scene.complexity >= 0.6:
         ribbon = _ribbon(cx, cy, r)
-        shapes += scene.styled(ribbon[1:], scene.tone(accent, -0.25), ink, 4)
+        for tail in ribbon[1:]:
+            shapes += scene.styled((tail,), scene.tone(accent, -0.25), ink, 4)
         shapes += scene.styled(ribbon[:1], accent, ink, 4)
     paint_shapes(image, shapes)
     _emblem(scene, image, cx, cy - (r * 0.12 if scene.complexity >= 0.6 else 0), r, inner)

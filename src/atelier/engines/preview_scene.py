@@ -12,18 +12,24 @@ from atelier.engines.preview_looks import Look, grade_color
 from atelier.engines.preview_palette import Palette, darken, lighten, mix
 from atelier.engines.preview_shapes import Paint, Ring, Shape, translate, wobble
 
+
+def words(text: str | None) -> frozenset[str]:
+    """The lower-case words of a text."""
+    return frozenset(re.findall(r"[a-z0-9]+", (text or "").lower()))
+
+
 # Prompt words that switch scene elements on. Matching is on whole lower-case words.
 ELEMENT_WORDS: dict[str, frozenset[str]] = {
-    "night": frozenset("night nights moon midnight starry stars galaxy space cosmic cosmos".split()),
-    "sunset": frozenset("sunset sunsets sunrise dusk dawn evening golden twilight".split()),
-    "water": frozenset("sea ocean lake lakes river beach water coast harbor bay shore".split()),
-    "mountains": frozenset("mountain mountains peak peaks alps alpine valley cliff".split()),
-    "forest": frozenset("forest forests tree trees woods jungle pine pines park garden".split()),
-    "city": frozenset("city cities skyline urban street building buildings town downtown".split()),
-    "snow": frozenset("snow snowy winter ice frozen arctic glacier".split()),
-    "desert": frozenset("desert dune dunes sand sandy savanna canyon".split()),
-    "mist": frozenset("fog foggy mist misty haze hazy".split()),
-    "birds": frozenset("bird birds flock seagull seagulls".split()),
+    "night": words("night nights moon midnight starry stars galaxy space cosmic cosmos"),
+    "sunset": words("sunset sunsets sunrise dusk dawn evening golden twilight"),
+    "water": words("sea ocean lake lakes river beach water coast harbor bay shore"),
+    "mountains": words("mountain mountains peak peaks alps alpine valley cliff"),
+    "forest": words("forest forests tree trees woods jungle pine pines park garden"),
+    "city": words("city cities skyline urban street building buildings town downtown"),
+    "snow": words("snow snowy winter ice frozen arctic glacier"),
+    "desert": words("desert dune dunes sand sandy savanna canyon"),
+    "mist": words("fog foggy mist misty haze hazy"),
+    "birds": words("bird birds flock seagull seagulls"),
 }
 
 # Negative-prompt words that remove an element the scene would otherwise draw.
@@ -55,20 +61,32 @@ REMOVAL_WORDS: dict[str, str] = {
 }
 
 
-def words(text: str | None) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z0-9]+", (text or "").lower()))
-
-
 def scene_elements(
-    prompt_words: frozenset[str], negative_words: frozenset[str], look: Look, digest: bytes
+    prompt_words: frozenset[str],
+    negative_words: frozenset[str],
+    look: Look,
+    digest: bytes,
+    complexity: float = 0.5,
 ) -> frozenset[str]:
-    """The elements a scene draws: named by the prompt or substyle, else picked by the hash."""
-    chosen = {name for name, vocab in ELEMENT_WORDS.items() if prompt_words & vocab}
-    chosen.update(look.motifs)
-    # Unnamed prompts still get varied scenes: each optional element is a coin flip of the hash.
-    for i, name in enumerate(("mountains", "water", "forest", "clouds", "birds")):
-        if digest[16 + i] % 3 == 0:
-            chosen.add(name)
+    """The elements a scene draws: those the prompt or substyle names, plus optional ones.
+
+    Optional elements are coin flips of the prompt hash (so unnamed prompts still differ);
+    busy levels add more, minimal levels (0-1) keep only what was asked for.
+    """
+    named = {name for name, vocab in ELEMENT_WORDS.items() if prompt_words & vocab}
+    named.update(look.motifs)
+    optional = {
+        name
+        for i, name in enumerate(("mountains", "water", "forest", "clouds", "birds"))
+        if digest[16 + i] % 3 == 0
+    }
+    if complexity >= 0.7:
+        optional.update(("clouds", "birds"))
+    if complexity >= 0.9:
+        optional.add("forest")
+    if complexity <= 0.2:
+        optional.clear()
+    chosen = named | optional
     chosen.update({"moon", "stars"} if "night" in chosen else {"sun"})
     chosen.difference_update(REMOVAL_WORDS[w] for w in negative_words if w in REMOVAL_WORDS)
     return frozenset(chosen)

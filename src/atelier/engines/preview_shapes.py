@@ -69,6 +69,14 @@ def circle(cx: float, cy: float, r: float, n: int = 64) -> Ring:
     return ellipse(cx, cy, r, r, n)
 
 
+def lens(cx: float, cy: float, length: float, width: float, rot: float = 0.0, n: int = 20) -> Ring:
+    """A pointed leaf shape: two arcs meeting at both ends, ``length`` along angle ``rot``."""
+    c, s = math.cos(rot), math.sin(rot)
+    half = [((i / n - 0.5) * length, width / 2 * math.sin(math.pi * i / n)) for i in range(n + 1)]
+    outline = half + [(x, -y) for x, y in reversed(half[1:-1])]
+    return tuple((cx + x * c - y * s, cy + x * s + y * c) for x, y in outline)
+
+
 def star(cx: float, cy: float, outer: float, inner: float, points: int, rot: float = 0.0) -> Ring:
     pts = []
     for i in range(points * 2):
@@ -88,7 +96,12 @@ def rect(x0: float, y0: float, x1: float, y1: float) -> Ring:
 
 def rounded_rect(x0: float, y0: float, x1: float, y1: float, r: float, n: int = 8) -> Ring:
     r = min(r, (x1 - x0) / 2, (y1 - y0) / 2)
-    corners = ((x1 - r, y0 + r, -90), (x1 - r, y1 - r, 0), (x0 + r, y1 - r, 90), (x0 + r, y0 + r, 180))
+    corners = (
+        (x1 - r, y0 + r, -90),
+        (x1 - r, y1 - r, 0),
+        (x0 + r, y1 - r, 90),
+        (x0 + r, y0 + r, 180),
+    )
     pts = []
     for cx, cy, start in corners:
         for i in range(n + 1):
@@ -135,7 +148,18 @@ def translate(ring: Ring, dx: float, dy: float) -> Ring:
 
 def bounds(rings: Iterable[Ring]) -> tuple[float, float, float, float]:
     pts = np.concatenate([np.asarray(r, dtype=float) for r in rings])
-    return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+    return (
+        float(pts[:, 0].min()),
+        float(pts[:, 1].min()),
+        float(pts[:, 0].max()),
+        float(pts[:, 1].max()),
+    )
+
+
+def vertical(top_y: float, bottom_y: float, *colors: RGB) -> Linear:
+    """A vertical gradient through evenly spaced colours."""
+    n = len(colors) - 1
+    return Linear((0.0, top_y), (0.0, bottom_y), tuple((i / n, c) for i, c in enumerate(colors)))
 
 
 # --- raster -----------------------------------------------------------------------------------
@@ -153,6 +177,13 @@ def paint_image(paint: Linear | Radial, box: tuple[int, int, int, int]) -> Image
     """The gradient over ``box``, computed on a coarse grid and upscaled (gradients are smooth)."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
+    if isinstance(paint, Linear) and paint.start[0] == paint.end[0]:
+        # Vertical gradients (most of them): one exact column, repeated across by NEAREST.
+        (_, sy), (_, ey) = paint.start, paint.end
+        t = (np.arange(y0, y1, dtype=float) + 0.5 - sy) / (ey - sy or 1e-9)
+        column = _interp_stops(np.clip(t, 0.0, 1.0), paint.stops)[:, None, :]
+        strip = Image.fromarray(np.round(column).astype(np.uint8))
+        return strip.resize((w, h), Image.Resampling.NEAREST)
     step = 8.0
     gw, gh = max(2, math.ceil(w / step) + 1), max(2, math.ceil(h / step) + 1)
     xs = np.linspace(x0, x1, gw)[None, :]
@@ -198,6 +229,11 @@ def _box(shape: Shape, size: tuple[int, int]) -> tuple[int, int, int, int] | Non
     x0, y0 = max(0, math.floor(bx0 - pad)), max(0, math.floor(by0 - pad))
     x1, y1 = min(size[0], math.ceil(bx1 + pad)), min(size[1], math.ceil(by1 + pad))
     return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def coverage(size: tuple[int, int], ring: Ring) -> Image.Image:
+    """An anti-aliased "L" mask of the polygon ``ring`` over a whole image of ``size``."""
+    return _mask(Shape((ring,), None), (0, 0, *size), stroke=False)
 
 
 def paint_shapes(image: Image.Image, shapes: Iterable[Shape]) -> None:
@@ -283,8 +319,14 @@ class SvgWriter:
         for shape in shapes:
             self.add(shape)
 
-    def add_raw(self, element: str) -> None:
-        self.body.append(element)
+    def begin_clip(self, ring: Ring) -> None:
+        """Start a group clipped to ``ring``; close it with ``end_group``."""
+        cid = f"c{len(self.defs)}"
+        self.defs.append(f'<clipPath id="{cid}"><path d="{path_data([ring])}"/></clipPath>')
+        self.body.append(f'<g clip-path="url(#{cid})">')
+
+    def end_group(self) -> None:
+        self.body.append("</g>")
 
     def document(self) -> str:
         w, h = self.width, self.height

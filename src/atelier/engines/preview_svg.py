@@ -1,4 +1,4 @@
-"""SVG scenes: flat vector landscapes (``vector_illustration``) and centred glyph icons (``icon``)."""
+"""SVG scenes: flat landscapes for ``vector_illustration`` and centred glyphs for ``icon``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from atelier.engines.preview_shapes import (
     SvgWriter,
     circle,
     ellipse,
-    path_data,
+    lens,
     profile,
     rect,
     ridge,
@@ -53,21 +53,51 @@ def _vector_sun(scene: Scene, ink: RGB, horizon: float) -> list[Shape]:
     color = scene.grade(scene.palette.color(0))
     shapes = []
     if scene.complexity >= 0.6:
-        shapes.append(Shape((circle(cx, cy, r * 1.35),), scene.grade(scene.tone(color, 0.55)), opacity=0.6))
-    return shapes + scene.styled((circle(cx, cy, r),), color, ink if scene.look.outline > 1 else None)
+        shapes.append(
+            Shape((circle(cx, cy, r * 1.35),), scene.grade(scene.tone(color, 0.55)), opacity=0.6)
+        )
+    return shapes + scene.styled(
+        (circle(cx, cy, r),), color, ink if scene.look.outline > 1 else None
+    )
 
 
-def _cloud(scene: Scene, cx: float, cy: float, s: float) -> tuple[Ring, ...]:
-    # Overlapping circles on a flat base; same colour, so they read as one cloud.
-    bumps = [circle(cx + dx * s, cy - dy * s, r * s, 32) for dx, dy, r in ((-0.6, 0.1, 0.45), (0.0, 0.35, 0.6), (0.6, 0.12, 0.45))]
-    return (*bumps, rounded_rect(cx - 1.05 * s, cy - 0.2 * s, cx + 1.05 * s, cy + 0.3 * s, 0.25 * s))
+def _cloud(cx: float, cy: float, s: float, n: int = 72) -> Ring:
+    """One outline around overlapping puffs with a flat base.
+
+    Traced by casting rays from a point inside the puffs and keeping the farthest circle
+    exit, so fills and strokes (line-art styles) both see a single clean shape.
+    """
+    puffs = (
+        (-0.6, -0.1, 0.45),
+        (0.0, -0.35, 0.6),
+        (0.6, -0.12, 0.45),
+        (-1.0, 0.1, 0.3),
+        (1.0, 0.1, 0.3),
+    )
+    origin = (0.0, 0.0)
+    ring = []
+    for t in np.linspace(0, 2 * math.pi, n, endpoint=False):
+        ux, uy = math.cos(t), math.sin(t)
+        reach = 0.0
+        for ox, oy, r in puffs:
+            dx, dy = origin[0] - ox, origin[1] - oy
+            along = dx * ux + dy * uy
+            disc = along * along - (dx * dx + dy * dy) + r * r
+            if disc >= 0:
+                reach = max(reach, -along + math.sqrt(disc))
+        x, y = ux * reach, min(uy * reach, 0.3)  # flat base
+        ring.append((cx + x * s, cy + y * s))
+    return tuple(ring)
 
 
 def _vector_layers(scene: Scene, ink: RGB, horizon: float) -> tuple[list[Shape], np.ndarray]:
+    """Hill bands far to near (peaks first when the scene has mountains), water in between."""
     w, h = scene.width, scene.height
     shapes: list[Shape] = []
     layers = 2 + round(2 * scene.complexity)
+    water = "water" in scene.elements
     heights = np.zeros(1)
+    outline = ink if scene.look.outline > 1 else None
     for i in range(layers):
         jagged = i == 0 and "mountains" in scene.elements
         n = 9 if jagged else 60
@@ -75,10 +105,47 @@ def _vector_layers(scene: Scene, ink: RGB, horizon: float) -> tuple[list[Shape],
         base = horizon + (h - horizon) * (0.05 + 0.6 * i / layers)
         amp = (0.22 if jagged else 0.06) * h
         heights = base - amp * (0.5 + 0.5 * p)
+        if water and i > 0:
+            # Near the water the land only rises on one side: a shore, not a band.
+            heights = heights + np.linspace(-0.1, 0.5, n)[:: 1 if i % 2 else -1] * h
         color = scene.grade(scene.palette.color(i + 1))
         fill = _flat_gradient(scene, float(heights.min()), h, color, -0.2)
-        shapes += scene.styled((ridge(w, h + 4, heights),), fill, ink if scene.look.outline > 1 else None)
+        shapes += scene.styled((ridge(w, h + 4, heights),), fill, outline)
+        if water and i == 0:
+            shapes += _vector_water(scene, horizon + (h - horizon) * 0.05)
     return shapes, heights
+
+
+def _vector_water(scene: Scene, top: float) -> list[Shape]:
+    w, h = scene.width, scene.height
+    # Water mirrors the sky: a lightened ramp colour, like the sky gradient's top.
+    color = scene.grade(scene.tone(scene.palette.color(3), 0.35))
+    shapes = [Shape((rect(0, top, w, h),), _flat_gradient(scene, top, h, color, -0.25))]
+    line = scene.grade(scene.tone(scene.palette.color(3), 0.75))
+    for _ in range(scene.count(2, 10)):
+        x, y = scene.rng.uniform(0, 0.9) * w, scene.rng.uniform(top + 0.02 * h, h)
+        length = scene.rng.uniform(0.04, 0.12) * w
+        stroke = ((x, y), (x + length, y))
+        shapes.append(Shape((stroke,), None, line, 3 * scene.unit, closed=False))
+    return shapes
+
+
+def _vector_birds(scene: Scene, ink: RGB, horizon: float) -> list[Shape]:
+    shapes = []
+    cx, cy = scene.rng.uniform(0.2, 0.8) * scene.width, scene.rng.uniform(0.2, 0.5) * horizon
+    for _ in range(scene.count(2, 7)):
+        x = cx + scene.rng.normal(0, 0.06 * scene.width)
+        y = cy + scene.rng.normal(0, 0.04 * horizon)
+        s = scene.rng.uniform(10, 20) * scene.unit
+        wing = (
+            (x - s, y - 0.4 * s),
+            (x - 0.4 * s, y - 0.45 * s),
+            (x, y),
+            (x + 0.4 * s, y - 0.45 * s),
+            (x + s, y - 0.4 * s),
+        )
+        shapes.append(Shape((wing,), None, ink, 3 * scene.unit, closed=False))
+    return shapes
 
 
 def _vector_trees(scene: Scene, ink: RGB, heights: np.ndarray) -> list[Shape]:
@@ -93,11 +160,33 @@ def _vector_trees(scene: Scene, ink: RGB, heights: np.ndarray) -> list[Shape]:
         s = scene.rng.uniform(0.05, 0.1) * h
         shapes += scene.styled((rect(x - s * 0.06, y - s * 0.5, x + s * 0.06, y),), trunk, None)
         if scene.rng.random() < 0.5:
-            shape: Ring = ((x, y - s * 1.6), (x + s * 0.4, y - s * 0.35), (x - s * 0.4, y - s * 0.35))
+            shape: Ring = (
+                (x, y - s * 1.6),
+                (x + s * 0.4, y - s * 0.35),
+                (x - s * 0.4, y - s * 0.35),
+            )
         else:
             shape = ellipse(x, y - s * 0.95, s * 0.38, s * 0.55, 40)
         shapes += scene.styled((shape,), crown, ink if scene.look.outline > 1 else None)
     return shapes
+
+
+def _vector_scene(scene: Scene, svg: SvgWriter, ink: RGB, horizon: float) -> None:
+    w = scene.width
+    if {"sun", "moon"} & scene.elements:
+        svg.add_all(_vector_sun(scene, ink, horizon))
+    if "clouds" in scene.elements:
+        cloud_c = scene.grade(scene.tone(scene.palette.light, 0.6))
+        for _ in range(scene.count(1, 4)):
+            cx, cy = scene.rng.uniform(0.1, 0.9) * w, horizon * scene.rng.uniform(0.15, 0.6)
+            cloud = _cloud(cx, cy, scene.rng.uniform(0.04, 0.08) * w)
+            svg.add_all(scene.styled((cloud,), cloud_c, None))
+    if "birds" in scene.elements and scene.complexity >= 0.4:
+        svg.add_all(_vector_birds(scene, ink, horizon))
+    layers, nearest = _vector_layers(scene, ink, horizon)
+    svg.add_all(layers)
+    if "forest" in scene.elements or scene.complexity >= 0.7:
+        svg.add_all(_vector_trees(scene, ink, nearest))
 
 
 def vector_illustration(scene: Scene) -> str:
@@ -106,27 +195,16 @@ def vector_illustration(scene: Scene) -> str:
     ink = scene.grade(scene.tone(scene.palette.dark, -0.5))
     horizon = h * scene.rng.uniform(0.45, 0.6)
     svg.add_all(_vector_sky(scene, horizon))
-    if scene.palette.fixed_background:
-        # Scene inside a circle on the requested background, like a sticker or spot illustration.
-        side = min(w, h)
-        svg.defs.append(f'<clipPath id="frame"><path d="{path_data([circle(w / 2, h / 2, side * 0.38, 96)])}"/></clipPath>')
-        svg.add_raw('<g clip-path="url(#frame)">')
-        svg.add(Shape((rect(0, 0, w, h),), scene.grade(scene.tone(scene.palette.color(3), 0.5))))
-    if {"sun", "moon"} & scene.elements:
-        svg.add_all(_vector_sun(scene, ink, horizon))
-    if "clouds" in scene.elements:
-        cloud_c = scene.grade(scene.tone(scene.palette.light, 0.6))
-        for _ in range(scene.count(1, 4)):
-            cx, cy = scene.rng.uniform(0.1, 0.9) * w, horizon * scene.rng.uniform(0.15, 0.6)
-            svg.add_all(scene.styled(_cloud(scene, cx, cy, scene.rng.uniform(0.04, 0.08) * w), cloud_c, None))
-    layers, nearest = _vector_layers(scene, ink, horizon)
-    svg.add_all(layers)
-    if "forest" in scene.elements or scene.complexity >= 0.7:
-        svg.add_all(_vector_trees(scene, ink, nearest))
-    if scene.palette.fixed_background:
-        svg.add_raw("</g>")
-        side = min(w, h)
-        svg.add(Shape((circle(w / 2, h / 2, side * 0.38, 96),), None, ink, 5 * scene.unit))
+    if not scene.palette.fixed_background:
+        _vector_scene(scene, svg, ink, horizon)
+        return svg.document()
+    # On a requested background the scene sits in a circle, like a spot illustration.
+    frame = circle(w / 2, h / 2, min(w, h) * 0.38, 96)
+    svg.begin_clip(frame)
+    svg.add(Shape((rect(0, 0, w, h),), scene.grade(scene.tone(scene.palette.color(3), 0.5))))
+    _vector_scene(scene, svg, ink, horizon)
+    svg.end_group()
+    svg.add(Shape((frame,), None, ink, 5 * scene.unit))
     return svg.document()
 
 
@@ -137,11 +215,21 @@ Glyph = list[tuple[tuple[Ring, ...], int]]  # (rings, colour role: 0 primary, 1 
 
 
 def _polar(fn: Callable[[float], float], n: int = 120) -> Ring:
-    return tuple((fn(t) * math.cos(t), fn(t) * math.sin(t)) for t in np.linspace(0, 2 * math.pi, n, endpoint=False))
+    return tuple(
+        (fn(t) * math.cos(t), fn(t) * math.sin(t))
+        for t in np.linspace(0, 2 * math.pi, n, endpoint=False)
+    )
 
 
 def _house() -> Glyph:
-    roof: Ring = ((-1.0, -0.05), (0.0, -0.95), (1.0, -0.05), (0.8, -0.05), (0.0, -0.7), (-0.8, -0.05))
+    roof: Ring = (
+        (-1.0, -0.05),
+        (0.0, -0.95),
+        (1.0, -0.05),
+        (0.8, -0.05),
+        (0.0, -0.7),
+        (-0.8, -0.05),
+    )
     body = ((-0.68, -0.05), (0.68, -0.05), (0.68, 0.9), (-0.68, 0.9))
     door = rect(-0.18, 0.35, 0.18, 0.9)
     return [((body, door), 0), ((roof,), 1)]
@@ -157,14 +245,28 @@ def _heart() -> Glyph:
 
 
 def _bolt() -> Glyph:
-    return [((((0.15, -1.0), (-0.6, 0.15), (-0.05, 0.15), (-0.2, 1.0), (0.6, -0.2), (0.05, -0.2), (0.3, -1.0)),), 0)]
+    return [
+        (
+            (
+                (
+                    (0.15, -1.0),
+                    (-0.6, 0.15),
+                    (-0.05, 0.15),
+                    (-0.2, 1.0),
+                    (0.6, -0.2),
+                    (0.05, -0.2),
+                    (0.3, -1.0),
+                ),
+            ),
+            0,
+        )
+    ]
 
 
 def _leaf() -> Glyph:
-    left = tuple((-0.7 * math.sin(t), -0.95 * math.cos(t)) for t in np.linspace(0, math.pi, 40))
-    right = tuple((0.7 * math.sin(t), 0.95 * math.cos(t)) for t in np.linspace(0, math.pi, 40))
-    vein = ((-0.04, -0.6), (0.04, -0.6), (0.04, 1.0), (-0.04, 1.0))
-    return [(((*left, *right),), 0), ((vein,), 1)]
+    blade = lens(0.0, 0.0, 2.1, 1.1, -math.pi / 4)
+    vein = lens(0.05, -0.05, 1.7, 0.07, -math.pi / 4)
+    return [((blade,), 0), ((vein,), 1)]
 
 
 def _drop() -> Glyph:
@@ -193,8 +295,8 @@ def _mountain() -> Glyph:
 
 
 def _sun() -> Glyph:
-    rays = _polar(lambda t: 0.78 + 0.2 * np.tanh(6 * math.cos(6 * t)), 192)
-    return [((rays, circle(0, 0, 0.6, 48)), 1), ((circle(0, 0, 0.5, 48),), 0)]
+    rays = star(0, 0, 1.0, 0.7, 10)
+    return [((rays, circle(0, 0, 0.62, 48)), 1), ((circle(0, 0, 0.52, 48),), 0)]
 
 
 def _flower() -> Glyph:
@@ -227,7 +329,9 @@ _GLYPH_WORDS: dict[str, str] = {
     **dict.fromkeys(("drop", "water", "rain", "liquid", "oil", "ink"), "drop"),
     **dict.fromkeys(("gear", "settings", "cog", "tool", "tools", "engine", "config"), "gear"),
     **dict.fromkeys(("pin", "location", "map", "place", "address", "gps", "marker"), "pin"),
-    **dict.fromkeys(("mountain", "mountains", "travel", "outdoor", "hiking", "landscape"), "mountain"),
+    **dict.fromkeys(
+        ("mountain", "mountains", "travel", "outdoor", "hiking", "landscape"), "mountain"
+    ),
     **dict.fromkeys(("sun", "sunny", "weather", "summer", "day", "light"), "sun"),
     **dict.fromkeys(("flower", "flowers", "garden", "spring", "bloom", "rose"), "flower"),
     **dict.fromkeys(("star", "stars", "favourite", "rating", "award", "best"), "star"),
@@ -275,7 +379,11 @@ def icon(scene: Scene, prompt: str) -> str:
         plate_c = scene.tone(secondary, 0.75) if not pal.explicit else secondary
         if abs(luminance(plate_c) - luminance(primary)) < 0.12:
             plate_c = pal.background if pal.explicit else scene.tone(primary, 0.8)
-        plate = circle(cx, cy, s * 1.45, 96) if scene.digest[25] % 2 else rounded_rect(cx - s * 1.4, cy - s * 1.4, cx + s * 1.4, cy + s * 1.4, s * 0.4)
+        plate = (
+            circle(cx, cy, s * 1.45, 96)
+            if scene.digest[25] % 2
+            else rounded_rect(cx - s * 1.4, cy - s * 1.4, cx + s * 1.4, cy + s * 1.4, s * 0.4)
+        )
         svg.add_all(scene.styled((plate,), plate_c, None))
     glyph = GLYPHS[glyph_for(prompt, scene.digest)]()
     stroke_w = 0.07 * s * scene.look.outline

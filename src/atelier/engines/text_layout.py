@@ -65,7 +65,9 @@ def homography(src: Sequence[Point], dst: Sequence[Point]) -> np.ndarray | None:
 def _quad_area(quad: Sequence[Point]) -> float:
     # Shoelace formula; a (near) zero area means there is nothing to draw.
     return 0.5 * abs(
-        sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(quad, [*quad[1:], quad[0]], strict=True))
+        sum(
+            x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(quad, [*quad[1:], quad[0]], strict=True)
+        )
     )
 
 
@@ -77,19 +79,23 @@ def _edge(a: Point, b: Point) -> float:
 
 
 def _word_mask(word: str, quad: Sequence[Point]) -> Image.Image | None:
-    """The word rendered white on black, cropped to its box, at about the quad's height."""
+    """The word rendered white on black at about the quad's height, cropped to its box.
+
+    The box is the ink horizontally, and vertically spans at least cap height to baseline so
+    that "-" or "." keep their proportions instead of being blown up to fill the quad.
+    """
     height_px = max(_edge(quad[0], quad[3]), _edge(quad[1], quad[2]))
     font = load_font(int(min(_MAX_FONT_PX, max(8, height_px))))
-    left, top, right, bottom = font.getbbox(word, anchor="ls")
-    # The box spans at least cap height to baseline so "-" or "." keep their proportions
-    # instead of being blown up to fill the whole quad.
-    cap_top = font.getbbox("H", anchor="ls")[1]
-    top, bottom = min(top, cap_top), max(bottom, 0)
-    if right <= left or bottom <= top:
+    left, top, right, bottom = (round(v) for v in font.getbbox(word, anchor="ls"))
+    pad = 2 + (bottom - top) // 4  # getbbox is not ink-tight; leave room and crop to the ink
+    origin = (pad - left, pad - top)  # where the baseline starts in the canvas
+    canvas = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 0)
+    ImageDraw.Draw(canvas).text(origin, word, fill=255, font=font, anchor="ls")
+    ink = canvas.getbbox()
+    if ink is None:
         return None
-    mask = Image.new("L", (right - left, bottom - top), 0)
-    ImageDraw.Draw(mask).text((-left, -top), word, fill=255, font=font, anchor="ls")
-    return mask
+    cap_top = origin[1] + round(font.getbbox("H", anchor="ls")[1])
+    return canvas.crop((ink[0], min(ink[1], cap_top), ink[2], max(ink[3], origin[1])))
 
 
 def _ink_for(background: Sequence[float], palette: Sequence[RGB]) -> RGB:
@@ -121,9 +127,7 @@ def draw_text_layout(
             continue
         tw, th = word.size
         # PERSPECTIVE coefficients map output (crop) pixels back to the word image.
-        h = homography(
-            [(x - x0, y - y0) for x, y in quad], [(0, 0), (tw, 0), (tw, th), (0, th)]
-        )
+        h = homography([(x - x0, y - y0) for x, y in quad], [(0, 0), (tw, 0), (tw, th), (0, th)])
         if h is None:
             continue
         coeffs = tuple(float(v) for v in (h / h[2, 2]).ravel()[:8])
