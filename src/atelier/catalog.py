@@ -130,7 +130,32 @@ PRICES: dict[str, Service] = {
         Service("crisp_upscale", "Crisp upscale", 4),
         Service("creative_upscale", "Creative upscale", 250),
         Service("erase_region", "Erase region", 2),
+        # Not in Recraft's table; priced like the raster image-to-image it resembles.
+        Service("variation", "Image variation (per single image)", 40),
     )
+}
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What an uploaded image may be. MP are millions of pixels."""
+
+    max_bytes: int = 5 * 1024 * 1024
+    max_pixels: int = 16_000_000
+    max_side: int = 4096
+    min_side: int = 256
+
+
+# The spec's limits on input images: most endpoints, and crispUpscale / eraseRegion.
+IMAGE_LIMITS = ImageLimits()
+SMALL_IMAGE_LIMITS = ImageLimits(max_pixels=4_000_000, min_side=32)
+
+# Generative edits: endpoint -> (what the engine does, price key without raster_/vector_).
+EDITS: dict[str, tuple[str, str]] = {
+    "imageToImage": ("image_to_image", "image_to_image"),
+    "inpaint": ("inpaint", "inpainting"),
+    "replaceBackground": ("inpaint", "replace_background"),
+    "generateBackground": ("inpaint", "generate_background"),
 }
 
 

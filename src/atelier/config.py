@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     )
     engine: str = Field("preview", description="Generation engine, see `atelier models`")
 
+    matting_model_path: Path = Field(
+        Path("models/isnet.onnx"),
+        description="ONNX matting model of removeBackground/replaceBackground: ISNet (fetched "
+        "by `make`) or a rembg u2net/birefnet file",
+    )
+    eraser_model_path: Path | None = Field(
+        None, description="Optional LaMa ONNX model for eraseRegion; default OpenCV Telea"
+    )
+    upscale_tile: int = Field(256, ge=32, description="Upscaler tile size: bounds its memory")
+
     image_ttl_seconds: int = Field(24 * 3600, gt=0, description="How long images are kept")
     sweep_interval_seconds: float = Field(300.0, gt=0, description="How often expired images go")
     rate_limit_images: int = Field(100, gt=0, description="Images per user per window")

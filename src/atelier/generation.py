@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from atelier import catalog
 from atelier.accounting.ledger import Ledger
-from atelier.api.schemas import GenerateRequest, TextLayoutItem
+from atelier.api.schemas import GenerateRequest, GenerationParams, TextLayoutItem
 from atelier.encoding import EncodedImage, encode_artifact
-from atelier.engines.base import GenerationEngine, GenerationSpec, TextItem
+from atelier.engines.base import Artifact, GenerationEngine, GenerationSpec, TextItem
 from atelier.errors import InvalidRequest
 from atelier.ratelimit import ImageRateLimiter
 from atelier.storage.images import ImageStore, StoredImage
@@ -99,26 +99,26 @@ class ImageGenerator:
         self.rate_limiter = rate_limiter
         self.prices = prices
 
-    def plan(self, user_id: str, req: GenerateRequest) -> GenerationSpec:
-        """Validate ``req`` against the catalog and the user's styles; no side effects."""
+    def plan(
+        self,
+        user_id: str,
+        req: GenerationParams,
+        size: tuple[int, int],
+        text_layout: list[TextLayoutItem] | None = None,
+        models: tuple[str, ...] = tuple(catalog.MODELS),
+    ) -> GenerationSpec:
+        """Validate ``req`` against the catalog and the user's styles; no side effects.
+
+        ``models`` narrows the models an endpoint serves (the edits are recraftv3 only).
+        """
         _check_text(req.prompt, "prompt", required=True)
         _check_text(req.negative_prompt, "negative_prompt")
         model = req.model or catalog.DEFAULT_MODEL
-        if model not in catalog.MODELS:
+        if model not in models:
             raise InvalidRequest(
-                f"model {model!r} is not supported; use one of " + ", ".join(catalog.MODELS),
+                f"model {model!r} is not supported here; use " + " or ".join(models),
                 param="model",
             )
-        size = catalog.DEFAULT_SIZE
-        if req.size is not None:
-            parsed = catalog.parse_size(req.size)
-            if parsed is None:
-                raise InvalidRequest(
-                    f"size {req.size!r} is not supported; use one of "
-                    + ", ".join(f"{w}x{h}" for w, h in catalog.SIZES),
-                    param="size",
-                )
-            size = parsed
 
         palette: tuple[tuple[int, int, int], ...] = ()
         if req.style_id is not None:
@@ -170,20 +170,34 @@ class ImageGenerator:
             ),
             style_palette=palette,
             no_text=bool(controls and controls.no_text),
-            text_layout=_text_layout(req.text_layout or [], model),
+            text_layout=_text_layout(text_layout or [], model),
         )
 
     def generate(self, user_id: str, req: GenerateRequest) -> Generation:
-        spec = self.plan(user_id, req)
+        size = catalog.DEFAULT_SIZE if req.size is None else parse_size(req.size)
+        spec = self.plan(user_id, req, size, req.text_layout)
         units = self.prices[catalog.generation_price_key(spec.model, spec.vector)] * spec.n
         with self.ledger.charged(user_id, units, f"generation:{spec.model}:{spec.style}"):
             self.rate_limiter.acquire(user_id, spec.n)
             artifacts = self.engine.generate(spec)
-            delivered = []
-            for artifact in artifacts:
-                encoded = encode_artifact(artifact, req.image_format or "png")
-                delivered.append(DeliveredImage(self.store.save(user_id, encoded), encoded))
+            delivered = [self.deliver(user_id, a, req.image_format) for a in artifacts]
         return Generation(int(time.time()), units, delivered)
+
+    def deliver(self, user_id: str, artifact: Artifact, image_format: str | None) -> DeliveredImage:
+        """Encode and store one result."""
+        encoded = encode_artifact(artifact, image_format or "png")
+        return DeliveredImage(self.store.save(user_id, encoded), encoded)
+
+
+def parse_size(value: str) -> tuple[int, int]:
+    size = catalog.parse_size(value)
+    if size is None:
+        raise InvalidRequest(
+            f"size {value!r} is not supported; use one of "
+            + ", ".join(f"{w}x{h}" for w, h in catalog.SIZES),
+            param="size",
+        )
+    return size
 
 
 def _rgb(values: list[int]) -> tuple[int, int, int]:

@@ -9,13 +9,18 @@ from atelier.accounting.accounts import Accounts
 from atelier.accounting.ledger import Ledger
 from atelier.config import Settings
 from atelier.database import Database
+from atelier.editing import ImageEditor
+from atelier.engines.eraser import RegionEraser
+from atelier.engines.matting import BackgroundRemover
 from atelier.engines.registry import create_engine
+from atelier.engines.upscaler import Upscaler
 from atelier.errors import InvalidRequest
 from atelier.generation import ImageGenerator
 from atelier.ratelimit import ImageRateLimiter
 from atelier.storage.images import ImageStore
 from atelier.storage.signing import UrlSigner, load_or_create_secret
 from atelier.styles import StyleLibrary
+from atelier.tools import Toolbox
 
 
 def effective_prices(overrides: dict[str, int]) -> dict[str, int]:
@@ -37,6 +42,8 @@ class Services:
     signer: UrlSigner
     styles: StyleLibrary
     generator: ImageGenerator
+    editor: ImageEditor
+    toolbox: Toolbox
 
 
 def build_services(settings: Settings) -> Services:
@@ -62,6 +69,14 @@ def build_services(settings: Settings) -> Services:
         ),
         prices=prices,
     )
+    # Models load lazily on first use: start-up stays fast and unused tools cost no memory.
+    remover = BackgroundRemover(settings.matting_model_path)
+    toolbox = Toolbox(
+        generator,
+        remover,
+        Upscaler(tile=settings.upscale_tile),
+        RegionEraser(settings.eraser_model_path),
+    )
     return Services(
         settings=settings,
         db=db,
@@ -71,4 +86,6 @@ def build_services(settings: Settings) -> Services:
         signer=UrlSigner(secret, settings.base_url),
         styles=styles,
         generator=generator,
+        editor=ImageEditor(generator, remover),
+        toolbox=toolbox,
     )

@@ -17,7 +17,8 @@ from atelier.catalog import CUSTOM_STYLE_BASES
 from atelier.database import Database
 from atelier.engines.base import RGB
 from atelier.errors import InvalidRequest, NotFound
-from atelier.uploads import ImageLimits, open_image
+from atelier.catalog import ImageLimits
+from atelier.uploads import open_image
 
 MAX_REFERENCE_IMAGES = 5
 PALETTE_SIZE = 5
@@ -85,7 +86,7 @@ class StyleLibrary:
                 f"the reference images total {total} bytes; the limit is {self.max_bytes} bytes",
                 param="files",
             )
-        limits = ImageLimits(max_bytes=self.max_bytes)
+        limits = ImageLimits(max_bytes=self.max_bytes, min_side=1)
         images = [open_image(data, f"files[{i}]", limits) for i, data in enumerate(files)]
         palette = extract_palette(images)
 

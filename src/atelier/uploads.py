@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from atelier.catalog import ImageLimits
 from atelier.errors import InvalidRequest
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
-
-
-@dataclass(frozen=True)
-class ImageLimits:
-    max_bytes: int = 5 * 1024 * 1024
-    max_pixels: int = 16 * 1024 * 1024
-    max_side: int = 4096
-    min_side: int = 1
+GRAYSCALE_MODES = ("L", "1")
 
 
 def open_image(data: bytes, field: str, limits: ImageLimits) -> Image.Image:
@@ -43,7 +36,7 @@ def open_image(data: bytes, field: str, limits: ImageLimits) -> Image.Image:
     width, height = image.size
     if width * height > limits.max_pixels or max(width, height) > limits.max_side:
         raise InvalidRequest(
-            f"{field} is {width}x{height}; images may have at most {limits.max_pixels} pixels "
+            f"{field} is {width}x{height}; it may have at most {limits.max_pixels:,} pixels "
             f"and at most {limits.max_side} px on a side",
             param=field,
         )
@@ -58,3 +51,27 @@ def open_image(data: bytes, field: str, limits: ImageLimits) -> Image.Image:
         # Pillow reports corrupt or truncated streams through these; they are the client's.
         raise InvalidRequest(f"{field} is a damaged or truncated image", param=field) from None
     return image
+
+
+def open_mask(data: bytes, field: str, limits: ImageLimits, size: tuple[int, int]) -> Image.Image:
+    """A mask as the spec defines it: grayscale, only 0 and 255, the image's size; mode "L"."""
+    mask = open_image(data, field, limits)
+    if mask.mode not in GRAYSCALE_MODES:
+        raise InvalidRequest(
+            f"{field} must be a grayscale image (it is {mask.mode}); white = change, black = keep",
+            param=field,
+        )
+    if mask.size != size:
+        raise InvalidRequest(
+            f"{field} is {mask.width}x{mask.height} but the image is {size[0]}x{size[1]}; "
+            "they must be the same size",
+            param=field,
+        )
+    mask = mask.convert("L")  # mode "1" becomes 0/255
+    histogram = mask.histogram()
+    if sum(histogram[1:255]):
+        raise InvalidRequest(
+            f"{field} has gray pixels; every pixel must be pure black (0) or pure white (255)",
+            param=field,
+        )
+    return mask

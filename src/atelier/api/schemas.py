@@ -36,21 +36,56 @@ class TextLayoutItem(Strict):
     ]
 
 
-class GenerateRequest(Strict):
+Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
+ImageCount = Annotated[int, Field(ge=1, le=MAX_N)]
+ResponseFormat = Literal["url", "b64_json"]
+
+
+class GenerationParams(Strict):
+    """What every generative endpoint takes (text-to-image and the generative edits)."""
+
     prompt: str
-    n: Annotated[int, Field(ge=1, le=MAX_N)] | None = 1
+    n: ImageCount | None = 1
     style: str | None = None
     substyle: str | None = None
     style_id: str | None = None
     model: str | None = None
-    response_format: Literal["url", "b64_json"] | None = "url"
-    size: str | None = None
+    response_format: ResponseFormat | None = "url"
     negative_prompt: str | None = None
     controls: Controls | None = None
-    text_layout: list[TextLayoutItem] | None = Field(None, max_length=MAX_TEXT_LAYOUT_ITEMS)
-    random_seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
+    random_seed: Seed | None = None
     image_format: Literal["png", "webp"] | None = None
     user: str | None = None  # sent by some OpenAI clients; accepted and ignored
+
+
+class GenerateRequest(GenerationParams):
+    size: str | None = None
+    text_layout: list[TextLayoutItem] | None = Field(None, max_length=MAX_TEXT_LAYOUT_ITEMS)
+
+
+class ImageToImageRequest(GenerationParams):
+    strength: Annotated[float, Field(ge=0, le=1)]
+
+
+class VariateRequest(Strict):
+    size: str
+    n: ImageCount | None = 1
+    random_seed: Seed | None = None
+    seed: Seed | None = None  # the spec's own curl example sends "seed"
+    image_format: Literal["png", "webp"] | None = None
+    response_format: ResponseFormat | None = "url"
+
+
+class ToolRequest(Strict):
+    response_format: ResponseFormat | None = "url"
+
+
+class VectorizeRequest(ToolRequest):
+    """Recraft's newer vectorize options, mapped onto vtracer."""
+
+    color_reduction: Annotated[int, Field(ge=2, le=64)] | None = None
+    filter_speckle: Annotated[int, Field(ge=0, le=128)] | None = None
+    stacking: Literal["stacked", "cutout"] | None = None
 
 
 class ImageData(BaseModel):
@@ -63,6 +98,12 @@ class GenerateResponse(BaseModel):
     created: int
     credits: int
     data: list[ImageData]
+
+
+class ToolResponse(BaseModel):
+    created: int
+    credits: int
+    image: ImageData
 
 
 class StyleOut(BaseModel):

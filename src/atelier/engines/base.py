@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from PIL import Image
 
@@ -59,6 +60,28 @@ class VectorImage:
 
 Artifact = RasterImage | VectorImage
 
+EditOperation = Literal["image_to_image", "inpaint", "variate"]
+
+# A raster style to draw with when a vector style is edited: edits work on pixels, and the
+# service vectorizes the result.
+RASTER_COUNTERPART = {"vector_illustration": "digital_illustration", "icon": "digital_illustration"}
+
+
+@dataclass(frozen=True)
+class EditSpec:
+    """An edit of an input image: the generation settings plus the image and what to change.
+
+    ``base.width``/``base.height`` are the output size (the input's size, except for variate).
+    ``mask`` (mode "L", the input's size) marks with 255 what may change; 0 must stay identical.
+    ``strength`` in [0, 1] is how far image_to_image and variate move from the input.
+    """
+
+    operation: EditOperation
+    base: GenerationSpec
+    image: Image.Image
+    mask: Image.Image | None = None
+    strength: float = 0.5
+
 
 class GenerationEngine(abc.ABC):
     """A text-to-image engine. Implementations are registered in ``engines.registry``."""
@@ -69,3 +92,27 @@ class GenerationEngine(abc.ABC):
     @abc.abstractmethod
     def generate(self, spec: GenerationSpec) -> list[Artifact]:
         """Make ``spec.n`` images; raster for raster styles, SVG for vector styles."""
+
+    def edit(self, spec: EditSpec) -> list[Image.Image]:
+        """Make ``spec.base.n`` edited raster images (RGB, the output size).
+
+        This default works for any engine by compositing freshly generated images with the
+        input; engines that can condition on an image (diffusion) override it.
+        """
+        style = RASTER_COUNTERPART.get(spec.base.style, spec.base.style)
+        base = replace(spec.base, style=style, vector=False)
+        if style != spec.base.style:
+            base = replace(base, substyle=None)
+        results = []
+        for artifact in self.generate(base):
+            assert isinstance(artifact, RasterImage), "raster styles give raster images"
+            generated = artifact.image.convert("RGB")
+            source = spec.image.convert("RGB").resize(generated.size)
+            if spec.operation == "inpaint":
+                assert spec.mask is not None, "inpaint needs a mask"
+                # Only where the mask allows; everything under mask 0 stays byte-identical.
+                results.append(Image.composite(generated, source, spec.mask))
+            else:
+                results.append(Image.blend(source, generated, spec.strength))
+        return results
+

@@ -1,0 +1,157 @@
+"""Reading multipart/form-data requests as real clients send them.
+
+Scalars arrive as plain fields. Nested fields (``controls``, ``text_layout``) arrive as a JSON
+string, as a JSON file part, or in the bracket style the OpenAI SDK writes for
+``client.post(..., body={...}, files=...)``: ``controls[colors][][rgb][]`` once per number.
+The SDK sends all values of one bracket path together, so the boundaries between list items
+are lost; they are recovered from the objects' scalar fields or, failing that, from the known
+size of an item (an rgb colour has 3 numbers, a bbox point 2).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
+
+from atelier.errors import InvalidRequest
+
+M = TypeVar("M", bound=BaseModel)
+JSON_FIELDS = ("controls", "text_layout")
+# Values per item for lists whose items cannot be told apart otherwise.
+ITEM_SIZES = {"colors": 3, "bbox": 2}
+_TOKEN = re.compile(r"\[([^\[\]]*)\]")
+
+
+@dataclass
+class Form:
+    fields: dict[str, Any]
+    files: dict[str, bytes]
+
+    def parse(self, model: type[M]) -> M:
+        """The fields as ``model``; problems are reported like JSON body problems."""
+        try:
+            return model.model_validate(self.fields)
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from None
+
+    def file(self, name: str, *aliases: str, required: bool = True) -> bytes | None:
+        """The file part ``name`` (or one of its aliases: clients send `file` or `image`)."""
+        for key in (name, *aliases):
+            if key in self.files:
+                return self.files[key]
+        if required:
+            raise InvalidRequest(f"{name} is required: send it as a file part named {name!r}", name)
+        return None
+
+    def check_no_other_files(self, *names: str) -> None:
+        unknown = sorted(set(self.files) - set(names))
+        if unknown:
+            raise InvalidRequest(
+                f"unexpected file parts {unknown}; this endpoint takes {', '.join(names)}",
+                param=unknown[0],
+            )
+
+
+def multipart_openapi(model: type[BaseModel], files: tuple[str, ...]) -> dict[str, Any]:
+    """The OpenAPI request body of a multipart endpoint, for /docs."""
+    schema = model.model_json_schema()
+    for name in files:
+        schema.setdefault("properties", {})[name] = {"type": "string", "format": "binary"}
+    schema["required"] = [*schema.get("required", []), files[0]]
+    return {"requestBody": {"content": {"multipart/form-data": {"schema": schema}}}}
+
+
+async def read_form(request: Request, max_files: int = 4) -> Form:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        raise InvalidRequest("send the image and the parameters as multipart/form-data")
+    items: list[tuple[str, str]] = []
+    files: dict[str, bytes] = {}
+    async with request.form(max_files=max_files, max_fields=1000) as form:
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                if name in JSON_FIELDS:
+                    items.append((name, data.decode("utf-8", errors="replace")))
+                elif name in files:
+                    raise InvalidRequest(f"send one file as {name!r}", param=name)
+                else:
+                    files[name] = data
+            else:
+                items.append((name, value))
+    return Form(decode_fields(items), files)
+
+
+def decode_fields(items: list[tuple[str, str]]) -> dict[str, Any]:
+    """Plain, JSON-string and bracket-style fields to one nested dict."""
+    fields: dict[str, Any] = {}
+    paths: defaultdict[str, dict[tuple[str, ...], list[str]]] = defaultdict(dict)
+    for name, value in items:
+        root, _, rest = name.partition("[")
+        if not rest:
+            fields[name] = value
+            continue
+        tokens = tuple(_TOKEN.findall("[" + rest))
+        paths[root].setdefault(tokens, []).append(value)
+    for root, entries in paths.items():
+        fields[root] = _assemble(root, list(entries.items()))
+    for name in JSON_FIELDS:
+        if isinstance(fields.get(name), str):
+            try:
+                fields[name] = json.loads(fields[name])
+            except json.JSONDecodeError:
+                raise InvalidRequest(f"{name} is not valid JSON", param=name) from None
+    return fields
+
+
+def _assemble(key: str, entries: list[tuple[tuple[str, ...], list[str]]]) -> Any:
+    if len(entries) == 1 and not entries[0][0]:
+        values = entries[0][1]
+        return values[-1]
+    if all(tokens and tokens[0] == "" for tokens, _ in entries):
+        return _assemble_list(key, [(tokens[1:], values) for tokens, values in entries])
+    if any(not tokens or tokens[0] == "" for tokens, _ in entries):
+        raise InvalidRequest(f"{key} mixes a value with nested fields", param=key)
+    grouped: defaultdict[str, list[tuple[tuple[str, ...], list[str]]]] = defaultdict(list)
+    for tokens, values in entries:
+        grouped[tokens[0]].append((tokens[1:], values))
+    return {name: _assemble(name, sub) for name, sub in grouped.items()}
+
+
+def _assemble_list(key: str, entries: list[tuple[tuple[str, ...], list[str]]]) -> list[Any]:
+    if len(entries) == 1 and not entries[0][0]:
+        return list(entries[0][1])  # a list of scalars: rgb[] = 0, 255, 0
+    if len(entries) == 1 and entries[0][0] == ("",):
+        return _chunks(key, entries[0][1], ITEM_SIZES.get(key))  # bbox[][]: flat pairs
+    scalar_counts = [len(values) for tokens, values in entries if len(tokens) == 1]
+    if scalar_counts:
+        count = max(scalar_counts)
+    else:
+        size = ITEM_SIZES.get(key)
+        total = len(entries[0][1])
+        count = total // size if size and total % size == 0 else 0
+    if count == 0:
+        raise InvalidRequest(f"cannot tell the items of {key} apart; send it as JSON", key)
+    items: list[dict[str, Any]] = [{} for _ in range(count)]
+    for tokens, values in entries:
+        for item, chunk in zip(items, _chunks(key, values, None, parts=count), strict=True):
+            item[tokens[0]] = _assemble(tokens[0], [(tokens[1:], chunk)])
+    return items
+
+
+def _chunks(key: str, values: list[str], size: int | None, parts: int | None = None) -> list[Any]:
+    if parts is not None:
+        if len(values) % parts:
+            raise InvalidRequest(f"the items of {key} have different shapes; send JSON", key)
+        size = len(values) // parts
+    if not size or len(values) % size:
+        raise InvalidRequest(f"cannot split the values of {key}; send it as JSON", param=key)
+    return [values[i : i + size] for i in range(0, len(values), size)]

@@ -1,0 +1,95 @@
+"""Generative edits of an input image: imageToImage, inpaint, replace/generate background,
+variateImage. Same rules, prices and credits as generation; the engine does the pixels."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PIL import Image, ImageOps
+
+from atelier import catalog
+from atelier.api.schemas import GenerationParams, ImageToImageRequest, VariateRequest
+from atelier.engines.base import EditSpec, GenerationSpec, RasterImage, VectorImage
+from atelier.engines.matting import BackgroundRemover
+from atelier.engines.vectorizer import vectorize
+from atelier.errors import InvalidRequest
+from atelier.generation import Generation, ImageGenerator, parse_size
+from atelier.uploads import open_image, open_mask
+
+# How far a variation moves from its input: enough to differ, little enough to be recognisable.
+VARIATION_STRENGTH = 0.35
+
+
+class ImageEditor:
+    def __init__(self, generator: ImageGenerator, remover: BackgroundRemover) -> None:
+        self.generator = generator
+        self.remover = remover
+
+    def edit(
+        self,
+        user_id: str,
+        endpoint: str,
+        req: GenerationParams,
+        image_data: bytes,
+        mask_data: bytes | None = None,
+    ) -> Generation:
+        """One of catalog.EDITS; inpaint and generateBackground take a mask."""
+        operation, price_key = catalog.EDITS[endpoint]
+        image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
+        mask = None
+        if endpoint in ("inpaint", "generateBackground"):
+            if mask_data is None:
+                raise InvalidRequest("mask is required: send it as a file part named 'mask'", "mask")
+            mask = open_mask(mask_data, "mask", catalog.IMAGE_LIMITS, image.size)
+        spec = self.generator.plan(user_id, req, image.size, models=("recraftv3",))
+        price = self.generator.prices[f"{'vector' if spec.vector else 'raster'}_{price_key}"]
+        strength = req.strength if isinstance(req, ImageToImageRequest) else 1.0
+
+        def make() -> list[Image.Image]:
+            edit_mask = mask
+            if endpoint == "replaceBackground":
+                # Everything that is not the matted subject is background to regenerate.
+                edit_mask = ImageOps.invert(self.remover.alpha(image))
+            edit = EditSpec(operation, spec, image, edit_mask, strength)  # type: ignore[arg-type]
+            return self.generator.engine.edit(edit)
+
+        return self._run(user_id, spec, price * spec.n, endpoint, req.image_format, make)
+
+    def variate(self, user_id: str, req: VariateRequest, image_data: bytes) -> Generation:
+        image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
+        size = parse_size(req.size)
+        seed = req.random_seed if req.random_seed is not None else req.seed
+        params = GenerationParams(prompt="a variation of the input image", n=req.n, random_seed=seed)
+        spec = self.generator.plan(user_id, params, size, models=("recraftv3",))
+
+        def make() -> list[Image.Image]:
+            edit = EditSpec("variate", spec, image, None, VARIATION_STRENGTH)
+            return self.generator.engine.edit(edit)
+
+        price = self.generator.prices["variation"] * spec.n
+        return self._run(user_id, spec, price, "variateImage", req.image_format, make)
+
+    def _run(
+        self,
+        user_id: str,
+        spec: GenerationSpec,
+        units: int,
+        reason: str,
+        image_format: str | None,
+        make: Callable[[], list[Image.Image]],
+    ) -> Generation:
+        generator = self.generator
+        with generator.ledger.charged(user_id, units, reason):
+            generator.rate_limiter.acquire(user_id, spec.n)
+            delivered = []
+            for image in make():
+                artifact = (
+                    VectorImage(vectorize(image), image.width, image.height)
+                    if spec.vector
+                    else RasterImage(image)
+                )
+                delivered.append(generator.deliver(user_id, artifact, image_format))
+        return Generation(int(time.time()), units, delivered)
+
+

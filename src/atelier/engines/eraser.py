@@ -1,0 +1,213 @@
+"""Region erasing: fill masked pixels from their surroundings (Telea, or a LaMa/MI-GAN ONNX model).
+
+Default: OpenCV's Telea inpainting, which propagates the colours around the hole inwards. It
+needs no weights and is fast; it is convincing for small objects on smooth or uniform
+backgrounds and blurry on large holes in texture.
+
+With `onnx_model_path`: a learned inpainting model run with onnxruntime, which synthesises
+texture and structure. Two exports are recognised by their input types:
+  * LaMa (e.g. Carve/LaMa-ONNX): float inputs "image" 1x3xSxS in 0..1 and "mask" 1x1xSxS
+    (1 = hole), S = 512 unless the model fixes another size; output 1x3xSxS in 0..255
+    (or 0..1, detected). A square crop around the mask's bounding box, with context around it,
+    is resized to S, filled, resized back and pasted.
+  * MI-GAN pipeline (Picsart's create_onnx_pipeline.py): uint8 inputs "image" 1x3xHxW and
+    "mask" 1x1xHxW (255 = keep, 0 = hole) at any size; output uint8 1x3xHxW. It is given the
+    same crop, at its own size.
+
+Whatever the engine, pixels outside the mask are returned unchanged, bit for bit.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from atelier.errors import AtelierError, InvalidRequest
+
+_LAMA_SIZE = 512
+# Fraction of the mask's bounding box added as context on each side of the crop fed to a model.
+_CONTEXT = 0.5
+# The Telea fill grows from a slightly dilated hole, so anti-aliased fringes of the erased object
+# do not bleed into the fill; only the original mask is composited, though.
+_DILATE_PX = 2
+
+
+class EraseMaskMismatch(InvalidRequest):
+    """The mask does not have the image's size."""
+
+    code = "invalid_mask"
+
+
+class EraserModelError(AtelierError):
+    """The configured ONNX inpainting model cannot be loaded or run (a deployment problem)."""
+
+    status = 503
+    code = "eraser_unavailable"
+
+
+@dataclass(frozen=True)
+class _Box:
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+
+class RegionEraser:
+    """Erases masked regions of images; safe to share between threads."""
+
+    def __init__(self, onnx_model_path: Path | None = None) -> None:
+        self.onnx_model_path = onnx_model_path
+        self._session: Any = None
+        self._load_lock = threading.Lock()
+
+    def erase(self, image: Image.Image, mask: Image.Image) -> Image.Image:
+        """`image` with the pixels where `mask` is white (>= 128) filled from their surroundings.
+
+        The result has the image's mode where it is RGB, RGBA or L; other modes come back RGB.
+        """
+        if mask.size != image.size:
+            raise EraseMaskMismatch(
+                f"mask is {mask.size[0]}x{mask.size[1]}, image is {image.size[0]}x{image.size[1]}",
+                param="mask",
+            )
+        hole = np.asarray(mask.convert("L")) >= 128
+        mode = image.mode if image.mode in ("RGB", "RGBA", "L") else "RGB"
+        source = image.convert(mode)
+        if not hole.any():
+            return source.copy()
+        pixels = np.asarray(source)
+        if pixels.ndim == 2:  # "L": the fills work on colour, gray is its special case
+            filled = self._fill(np.dstack([pixels] * 3), hole)[..., 0]
+        elif pixels.shape[2] == 4:
+            filled = np.dstack([self._fill(pixels[..., :3], hole), _telea(pixels[..., 3], hole)])
+        else:
+            filled = self._fill(pixels, hole)
+        # Composite through the mask: everything outside it stays identical to the input.
+        result = pixels.copy()
+        result[hole] = filled[hole]
+        return Image.fromarray(result, mode)
+
+    def _fill(self, rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        if self.onnx_model_path is None:
+            return _telea(rgb, hole)
+        return self._fill_with_model(rgb, hole)
+
+    def _fill_with_model(self, rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        session = self._model()
+        box = _crop_box(hole)
+        crop = np.ascontiguousarray(rgb[box.top : box.bottom, box.left : box.right])
+        crop_hole = hole[box.top : box.bottom, box.left : box.right]
+        inputs = {i.name: i for i in session.get_inputs()}
+        if inputs["image"].type == "tensor(uint8)":
+            fill = _run_migan(session, crop, crop_hole)
+        else:
+            fill = _run_lama(session, crop, crop_hole, _model_size(inputs["image"].shape))
+        out = rgb.copy()
+        out[box.top : box.bottom, box.left : box.right] = fill
+        return out
+
+    def _model(self) -> Any:
+        with self._load_lock:
+            if self._session is None:
+                self._session = _load_session(self.onnx_model_path)
+            return self._session
+
+
+def _telea(pixels: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """Telea inpainting of an 8-bit 1- or 3-channel array."""
+    height, width = hole.shape
+    # The radius is the neighbourhood each filled pixel averages; ~1% of the image keeps the
+    # fill smooth on large images without blurring small ones.
+    radius = int(np.clip(round(min(height, width) / 100), 3, 15))
+    kernel = np.ones((2 * _DILATE_PX + 1, 2 * _DILATE_PX + 1), np.uint8)
+    grown = cv2.dilate(hole.astype(np.uint8) * 255, kernel)
+    return cv2.inpaint(np.ascontiguousarray(pixels), grown, radius, cv2.INPAINT_TELEA)
+
+
+def _crop_box(hole: np.ndarray) -> _Box:
+    """Square window around the hole with context on all sides, shifted to fit the image.
+
+    Square, so resizing it to a model's square input does not distort it (except where the
+    image itself is narrower than the window).
+    """
+    rows, cols = np.nonzero(hole)
+    top, bottom, left, right = (
+        int(rows.min()),
+        int(rows.max()) + 1,
+        int(cols.min()),
+        int(cols.max()) + 1,
+    )
+    extent = max(bottom - top, right - left)
+    side = extent + 2 * max(int(extent * _CONTEXT), 16)
+    height, width = hole.shape
+    y0, y1 = _window(top, bottom, side, height)
+    x0, x1 = _window(left, right, side, width)
+    return _Box(left=x0, top=y0, right=x1, bottom=y1)
+
+
+def _window(start: int, stop: int, side: int, limit: int) -> tuple[int, int]:
+    """A span of length `side` centred on [start, stop), moved (then clipped) into [0, limit)."""
+    begin = (start + stop - side) // 2
+    begin = min(max(begin, 0), max(limit - side, 0))
+    return begin, min(begin + side, limit)
+
+
+def _model_size(shape: list[Any]) -> int:
+    """The square side a LaMa export expects: its static size, or 512 for dynamic axes."""
+    side = shape[-1] if len(shape) == 4 else None
+    return side if isinstance(side, int) and side > 0 else _LAMA_SIZE
+
+
+def _run_lama(session: Any, crop: np.ndarray, hole: np.ndarray, size: int) -> np.ndarray:
+    height, width = hole.shape
+    image = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+    # Nearest keeps the mask binary; the composite back uses the full-resolution mask anyway.
+    mask = cv2.resize(hole.astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST)
+    feed = {
+        "image": (image.astype(np.float32) / 255.0).transpose(2, 0, 1)[None],
+        "mask": mask.astype(np.float32)[None, None],
+    }
+    output = np.asarray(_run(session, feed), dtype=np.float32)[0].transpose(1, 2, 0)
+    if output.max() <= 1.0 + 1e-3:  # some exports end with a sigmoid range, most with 0..255
+        output = output * 255.0
+    filled = np.clip(output + 0.5, 0, 255).astype(np.uint8)
+    return cv2.resize(filled, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def _run_migan(session: Any, crop: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    feed = {
+        "image": crop.transpose(2, 0, 1)[None],
+        "mask": np.where(hole, 0, 255).astype(np.uint8)[None, None],  # MI-GAN: 255 = keep
+    }
+    output = np.asarray(_run(session, feed))[0].transpose(1, 2, 0)
+    return np.ascontiguousarray(output.astype(np.uint8))
+
+
+def _run(session: Any, feed: dict[str, np.ndarray]) -> Any:
+    """The model's first output; failures (wrong shapes, bad export) become EraserModelError."""
+    try:
+        return session.run(None, feed)[0]
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise EraserModelError(f"inpainting model failed: {exc}") from exc
+
+
+def _load_session(path: Path | None) -> Any:
+    import onnxruntime  # imported here: only deployments with a model pay for it
+
+    if path is None or not Path(path).is_file():
+        raise EraserModelError(f"inpainting model not found: {path}")
+    try:
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise EraserModelError(f"cannot load inpainting model {path}: {exc}") from exc
+    names = {i.name for i in session.get_inputs()}
+    if not {"image", "mask"} <= names:
+        raise EraserModelError(f"model {path} must take inputs 'image' and 'mask', has {names}")
+    return session

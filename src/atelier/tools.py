@@ -1,0 +1,93 @@
+"""The image tools: vectorize, removeBackground, crispUpscale, creativeUpscale, eraseRegion.
+One image in, one image out, one price per call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+from atelier import catalog
+from atelier.api.schemas import VectorizeRequest
+from atelier.engines.base import Artifact, RasterImage, VectorImage
+from atelier.engines.eraser import RegionEraser
+from atelier.engines.matting import BackgroundRemover
+from atelier.engines.upscaler import Upscaler
+from atelier.engines.vectorizer import VectorizeOptions, vectorize
+from atelier.errors import InvalidRequest
+from atelier.generation import DeliveredImage, ImageGenerator
+from atelier.uploads import open_image, open_mask
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    created: int
+    credits: int
+    image: DeliveredImage
+
+
+class Toolbox:
+    def __init__(
+        self,
+        generator: ImageGenerator,
+        remover: BackgroundRemover,
+        upscaler: Upscaler,
+        eraser: RegionEraser,
+    ) -> None:
+        self.generator = generator
+        self.remover = remover
+        self.upscaler = upscaler
+        self.eraser = eraser
+
+    def vectorize(self, user_id: str, data: bytes, req: VectorizeRequest) -> ToolResult:
+        image = open_image(data, "file", catalog.IMAGE_LIMITS)
+        options = VectorizeOptions(
+            **{
+                key: value
+                for key, value in (
+                    ("color_reduction", req.color_reduction),
+                    ("filter_speckle", req.filter_speckle),
+                    ("stacking", req.stacking),
+                )
+                if value is not None
+            }
+        )
+        return self._run(
+            user_id,
+            "vectorization",
+            lambda: VectorImage(vectorize(image, options), image.width, image.height),
+        )
+
+    def remove_background(self, user_id: str, data: bytes) -> ToolResult:
+        image = open_image(data, "file", catalog.IMAGE_LIMITS)
+        return self._run(
+            user_id, "background_removal", lambda: RasterImage(self.remover.remove(image))
+        )
+
+    def crisp_upscale(self, user_id: str, data: bytes) -> ToolResult:
+        image = open_image(data, "file", catalog.SMALL_IMAGE_LIMITS)
+        return self._run(user_id, "crisp_upscale", lambda: RasterImage(self.upscaler.crisp(image)))
+
+    def creative_upscale(self, user_id: str, data: bytes) -> ToolResult:
+        image = open_image(data, "file", catalog.IMAGE_LIMITS)
+        return self._run(
+            user_id, "creative_upscale", lambda: RasterImage(self.upscaler.creative(image))
+        )
+
+    def erase_region(self, user_id: str, data: bytes, mask_data: bytes | None) -> ToolResult:
+        image = open_image(data, "image", catalog.SMALL_IMAGE_LIMITS)
+        if mask_data is None:
+            raise InvalidRequest("mask is required: send it as a file part named 'mask'", "mask")
+        mask = open_mask(mask_data, "mask", catalog.SMALL_IMAGE_LIMITS, image.size)
+        return self._run(
+            user_id, "erase_region", lambda: RasterImage(self.eraser.erase(image, mask))
+        )
+
+    def _run(self, user_id: str, price_key: str, make: Callable[[], Artifact]) -> ToolResult:
+        generator = self.generator
+        units = generator.prices[price_key]
+        with generator.ledger.charged(user_id, units, price_key):
+            generator.rate_limiter.acquire(user_id, 1)
+            delivered = generator.deliver(user_id, make(), "png")
+        return ToolResult(int(time.time()), units, delivered)
