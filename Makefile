@@ -32,6 +32,7 @@ lint: install
 
 bench: install
 	$(PY) bench/bench_generation.py
+	$(PY) bench/bench_tools.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -10,27 +10,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
+from harness import live_server, percentile
 
-from atelier.accounting.accounts import Accounts
-from atelier.database import Database
 from atelier.encoding import encode_artifact
 from atelier.engines.base import GenerationSpec
 from atelier.engines.registry import create_engine
 
 PROMPTS = ["a red fox in snow", "race car on a track", "mountain lake at dawn", "city skyline"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def report(name: str, seconds: float, latencies: list[float]) -> float:
@@ -99,27 +89,6 @@ async def over_http(url: str, token: str, requests: int, concurrency: int) -> tu
         return gen_rate, health_rate
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "ATELIER_RATE_LIMIT_IMAGES": "1000000",
-        "ATELIER_BOOTSTRAP_EMAIL": "",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "atelier", "serve", "--data-dir", str(data_dir),
-         "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("server did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=96)
@@ -127,21 +96,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8731)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp)
-        process = start_server(data_dir, args.port)
-        try:
-            accounts = Accounts(Database(data_dir / "atelier.sqlite3"))
-            user = accounts.create_user("bench@example.com", credits=10**12)
-            token = accounts.create_token(user.id)
-            print(f"1024x1024 PNG, concurrency {args.concurrency}, {os.cpu_count()} CPUs")
-            engine_rate = in_process(args.requests, args.concurrency)
-            http_rate, _ = asyncio.run(
-                over_http(f"http://127.0.0.1:{args.port}", token, args.requests, args.concurrency)
-            )
-        finally:
-            process.terminate()
-            process.wait()
+    with live_server(args.port) as server:
+        print(f"1024x1024 PNG, concurrency {args.concurrency}, {os.cpu_count()} CPUs")
+        engine_rate = in_process(args.requests, args.concurrency)
+        http_rate, _ = asyncio.run(
+            over_http(server.url, server.token, args.requests, args.concurrency)
+        )
     overhead = engine_rate / http_rate - 1
     verdict = "OK" if overhead <= 0.10 else "OVER TARGET"
     print(

@@ -40,7 +40,9 @@ class ImageEditor:
         mask = None
         if endpoint in ("inpaint", "generateBackground"):
             if mask_data is None:
-                raise InvalidRequest("mask is required: send it as a file part named 'mask'", "mask")
+                raise InvalidRequest(
+                    "mask is required: send it as a file part named 'mask'", "mask"
+                )
             mask = open_mask(mask_data, "mask", catalog.IMAGE_LIMITS, image.size)
         spec = self.generator.plan(user_id, req, image.size, models=("recraftv3",))
         price = self.generator.prices[f"{'vector' if spec.vector else 'raster'}_{price_key}"]
@@ -60,7 +62,9 @@ class ImageEditor:
         image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
         size = parse_size(req.size)
         seed = req.random_seed if req.random_seed is not None else req.seed
-        params = GenerationParams(prompt="a variation of the input image", n=req.n, random_seed=seed)
+        params = GenerationParams(
+            prompt="a variation of the input image", n=req.n, random_seed=seed
+        )
         spec = self.generator.plan(user_id, params, size, models=("recraftv3",))
 
         def make() -> list[Image.Image]:
@@ -91,5 +95,3 @@ class ImageEditor:
                 )
                 delivered.append(generator.deliver(user_id, artifact, image_format))
         return Generation(int(time.time()), units, delivered)
-
-

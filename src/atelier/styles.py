@@ -13,11 +13,10 @@ from pathlib import Path
 from PIL import Image
 
 from atelier.accounting.ledger import Ledger
-from atelier.catalog import CUSTOM_STYLE_BASES
+from atelier.catalog import CUSTOM_STYLE_BASES, ImageLimits
 from atelier.database import Database
 from atelier.engines.base import RGB
 from atelier.errors import InvalidRequest, NotFound
-from atelier.catalog import ImageLimits
 from atelier.uploads import open_image
 
 MAX_REFERENCE_IMAGES = 5

@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-
 from atelier import catalog
 from atelier.api.schemas import VectorizeRequest
 from atelier.engines.base import Artifact, RasterImage, VectorImage
@@ -42,16 +41,13 @@ class Toolbox:
 
     def vectorize(self, user_id: str, data: bytes, req: VectorizeRequest) -> ToolResult:
         image = open_image(data, "file", catalog.IMAGE_LIMITS)
+        default = VectorizeOptions()
         options = VectorizeOptions(
-            **{
-                key: value
-                for key, value in (
-                    ("color_reduction", req.color_reduction),
-                    ("filter_speckle", req.filter_speckle),
-                    ("stacking", req.stacking),
-                )
-                if value is not None
-            }
+            color_reduction=req.color_reduction,
+            filter_speckle=default.filter_speckle
+            if req.filter_speckle is None
+            else req.filter_speckle,
+            stacking=req.stacking or default.stacking,
         )
         return self._run(
             user_id,

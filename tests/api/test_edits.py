@@ -34,7 +34,9 @@ def square_mask(size: tuple[int, int], box: tuple[int, int, int, int]) -> Image.
     return mask
 
 
-def post(client: openai.OpenAI, path: str, files: dict[str, object], body: dict[str, object]) -> dict:
+def post(
+    client: openai.OpenAI, path: str, files: dict[str, object], body: dict[str, object]
+) -> dict:
     result = client.post(
         path=path,
         cast_to=object,
@@ -52,7 +54,9 @@ def decoded(item: dict[str, str]) -> Image.Image:
     return Image.open(io.BytesIO(httpx.get(item["url"]).content)).convert("RGB")
 
 
-def test_image_to_image_like_the_spec_example(client: openai.OpenAI, server: Server, token: str) -> None:
+def test_image_to_image_like_the_spec_example(
+    client: openai.OpenAI, server: Server, token: str
+) -> None:
     source = photo()
     before = server.balance(token)
     result = post(
@@ -85,7 +89,10 @@ def test_masked_edits_change_only_the_mask(client: openai.OpenAI, endpoint: str)
         out = decoded(item)
         diff = ImageChops.difference(out, source)
         assert diff.getbbox() is not None
-        assert ImageChops.composite(diff, Image.new("RGB", source.size), mask).getbbox() == diff.getbbox()
+        assert (
+            ImageChops.composite(diff, Image.new("RGB", source.size), mask).getbbox()
+            == diff.getbbox()
+        )
         inverse = mask.point(lambda v: 255 - v)
         assert ImageChops.composite(diff, Image.new("RGB", source.size), inverse).getbbox() is None
 
@@ -95,7 +102,10 @@ def test_vector_style_edit_gives_svg_at_the_vector_price(http: httpx.Client) -> 
     response = http.post(
         "/v1/images/inpaint",
         data={"prompt": "moon", "style": "vector_illustration"},
-        files={"image": ("i.png", encode(source)), "mask": ("m.png", encode(square_mask(source.size, (0, 0, 50, 50))))},
+        files={
+            "image": ("i.png", encode(source)),
+            "mask": ("m.png", encode(square_mask(source.size, (0, 0, 50, 50)))),
+        },
     )
     assert response.status_code == 200, response.text
     assert response.json()["credits"] == 80
@@ -123,7 +133,13 @@ def test_variate_image_like_the_spec_curl_example(http: httpx.Client) -> None:
     def variate(seed: int) -> httpx.Response:
         response = http.post(
             "/v1/images/variateImage",
-            data={"response_format": "url", "size": "1024x1024", "n": "1", "seed": str(seed), "image_format": "webp"},
+            data={
+                "response_format": "url",
+                "size": "1024x1024",
+                "n": "1",
+                "seed": str(seed),
+                "image_format": "webp",
+            },
             files={"file": ("image.png", encode(photo()), "image/png")},
         )
         assert response.status_code == 200, response.text
@@ -144,7 +160,11 @@ def test_nested_fields_as_json_string_and_json_part(http: httpx.Client) -> None:
     green = json.dumps({"colors": [{"rgb": [0, 255, 0]}], "background_color": {"rgb": [0, 255, 0]}})
     for files in (
         {"image": ("i.png", encode(source)), "mask": ("m.png", encode(mask))},
-        {"image": ("i.png", encode(source)), "mask": ("m.png", encode(mask)), "controls": ("c.json", green, "application/json")},
+        {
+            "image": ("i.png", encode(source)),
+            "mask": ("m.png", encode(mask)),
+            "controls": ("c.json", green, "application/json"),
+        },
     ):
         data = {"prompt": "x", "style": "digital_illustration", "response_format": "b64_json"}
         if "controls" not in files:
@@ -184,8 +204,14 @@ BAD_EDITS = [
 
 @pytest.mark.parametrize(("path", "data", "files", "param", "hint"), BAD_EDITS)
 def test_bad_edits_are_400_naming_the_field_and_charge_nothing(
-    http: httpx.Client, server: Server, token: str, path: str, data: dict[str, str],
-    files: dict[str, bytes], param: str, hint: str,
+    http: httpx.Client,
+    server: Server,
+    token: str,
+    path: str,
+    data: dict[str, str],
+    files: dict[str, bytes],
+    param: str,
+    hint: str,
 ) -> None:
     before = server.balance(token)
     parts = {name: (f"{name}.bin", content) for name, content in files.items()}

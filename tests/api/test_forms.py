@@ -10,11 +10,34 @@ from atelier.errors import InvalidRequest
 
 def test_bracket_fields_as_the_openai_sdk_writes_them() -> None:
     items = [("prompt", "winter"), ("n", "2")]
-    items += [("controls[colors][][rgb][]", v) for v in "0 255 0 1 2 3".split()]
+    items += [("controls[colors][][rgb][]", v) for v in ["0", "255", "0", "1", "2", "3"]]
     items += [("controls[artistic_level]", "3"), ("controls[background_color][rgb][]", "9")]
-    items += [("controls[background_color][rgb][]", "8"), ("controls[background_color][rgb][]", "7")]
+    items += [
+        ("controls[background_color][rgb][]", "8"),
+        ("controls[background_color][rgb][]", "7"),
+    ]
     items += [("text_layout[][text]", "HI"), ("text_layout[][text]", "AI")]
-    items += [("text_layout[][bbox][][]", v) for v in "0.1 0.2 0.3 0.2 0.3 0.4 0.1 0.4 0 0 1 0 1 1 0 1".split()]
+    items += [
+        ("text_layout[][bbox][][]", v)
+        for v in [
+            "0.1",
+            "0.2",
+            "0.3",
+            "0.2",
+            "0.3",
+            "0.4",
+            "0.1",
+            "0.4",
+            "0",
+            "0",
+            "1",
+            "0",
+            "1",
+            "1",
+            "0",
+            "1",
+        ]
+    ]
     assert decode_fields(items) == {
         "prompt": "winter",
         "n": "2",
@@ -24,14 +47,19 @@ def test_bracket_fields_as_the_openai_sdk_writes_them() -> None:
             "background_color": {"rgb": ["9", "8", "7"]},
         },
         "text_layout": [
-            {"text": "HI", "bbox": [["0.1", "0.2"], ["0.3", "0.2"], ["0.3", "0.4"], ["0.1", "0.4"]]},
+            {
+                "text": "HI",
+                "bbox": [["0.1", "0.2"], ["0.3", "0.2"], ["0.3", "0.4"], ["0.1", "0.4"]],
+            },
             {"text": "AI", "bbox": [["0", "0"], ["1", "0"], ["1", "1"], ["0", "1"]]},
         ],
     }
 
 
 def test_json_strings() -> None:
-    fields = decode_fields([("controls", '{"colors": [{"rgb": [1, 2, 3]}]}'), ("text_layout", "[]")])
+    fields = decode_fields(
+        [("controls", '{"colors": [{"rgb": [1, 2, 3]}]}'), ("text_layout", "[]")]
+    )
     assert fields == {"controls": {"colors": [{"rgb": [1, 2, 3]}]}, "text_layout": []}
 
 
@@ -40,7 +68,11 @@ def test_json_strings() -> None:
     [
         [("controls", "{not json")],
         [("controls[colors][][rgb][]", "1"), ("controls[colors][][rgb][]", "2")],
-        [("text_layout[][text]", "A"), ("text_layout[][text]", "B"), ("text_layout[][bbox][][]", "1")],
+        [
+            ("text_layout[][text]", "A"),
+            ("text_layout[][text]", "B"),
+            ("text_layout[][bbox][][]", "1"),
+        ],
     ],
 )
 def test_undecodable_fields_are_client_errors(items: list[tuple[str, str]]) -> None:

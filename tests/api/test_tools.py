@@ -16,7 +16,9 @@ from tests.api.test_edits import encode, square_mask
 from tests.conftest import Server, error_of
 
 
-def tool(client: openai.OpenAI, path: str, files: dict[str, bytes], body: dict[str, object] | None = None) -> dict:
+def tool(
+    client: openai.OpenAI, path: str, files: dict[str, bytes], body: dict[str, object] | None = None
+) -> dict:
     result = client.post(
         path=path,
         cast_to=object,
@@ -67,7 +69,12 @@ def test_vectorize_like_the_spec_example(client: openai.OpenAI, server: Server, 
 def test_vectorize_options(http: httpx.Client) -> None:
     response = http.post(
         "/v1/images/vectorize",
-        data={"color_reduction": "2", "filter_speckle": "8", "stacking": "cutout", "response_format": "b64_json"},
+        data={
+            "color_reduction": "2",
+            "filter_speckle": "8",
+            "stacking": "cutout",
+            "response_format": "b64_json",
+        },
         files={"file": ("logo.png", encode(logo()))},
     )
     assert response.status_code == 200, response.text
@@ -140,7 +147,13 @@ BAD_TOOLS = [
 
 @pytest.mark.parametrize(("path", "files", "param", "hint"), BAD_TOOLS)
 def test_bad_tool_inputs_are_400_and_charge_nothing(
-    http: httpx.Client, server: Server, token: str, path: str, files: dict[str, bytes], param: str, hint: str
+    http: httpx.Client,
+    server: Server,
+    token: str,
+    path: str,
+    files: dict[str, bytes],
+    param: str,
+    hint: str,
 ) -> None:
     before = server.balance(token)
     parts = {name: (f"{name}.png", content) for name, content in files.items()}

@@ -3,8 +3,12 @@ generateBackground, variateImage."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from atelier.api.deps import ServicesDep, UserDep
 from atelier.api.forms import multipart_openapi, read_form
@@ -16,8 +20,19 @@ from atelier.api.schemas import (
     VariateRequest,
 )
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 router = APIRouter(prefix="/v1/images", tags=["edits"])
-_route = {"response_model": GenerateResponse, "response_model_exclude_none": True}
+
+
+def _post(
+    path: str, model: type[BaseModel], files: tuple[str, ...]
+) -> Callable[[Endpoint], Endpoint]:
+    return router.post(
+        path,
+        response_model=GenerateResponse,
+        response_model_exclude_none=True,
+        openapi_extra=multipart_openapi(model, files),
+    )
 
 
 async def _edit(
@@ -32,57 +47,44 @@ async def _edit(
     form.check_no_other_files("image", "file", "mask")
     params = form.parse(model)
     image = form.file("image", "file")
-    mask = form.file("mask", required=False) if with_mask else None
+    mask = form.optional_file("mask") if with_mask else None
     generation = await run_in_threadpool(
         services.editor.edit, user.id, endpoint, params, image, mask
     )
     return generation_response(services, generation, params.response_format)
 
 
-@router.post(
-    "/imageToImage", **_route, openapi_extra=multipart_openapi(ImageToImageRequest, ("image",))
-)
+@_post("/imageToImage", ImageToImageRequest, ("image",))
 async def image_to_image(
     request: Request, user: UserDep, services: ServicesDep
 ) -> GenerateResponse:
     return await _edit(request, user, services, "imageToImage", ImageToImageRequest, False)
 
 
-@router.post(
-    "/inpaint", **_route, openapi_extra=multipart_openapi(GenerationParams, ("image", "mask"))
-)
+@_post("/inpaint", GenerationParams, ("image", "mask"))
 async def inpaint(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
     return await _edit(request, user, services, "inpaint", GenerationParams, True)
 
 
-@router.post(
-    "/replaceBackground", **_route, openapi_extra=multipart_openapi(GenerationParams, ("image",))
-)
+@_post("/replaceBackground", GenerationParams, ("image",))
 async def replace_background(
     request: Request, user: UserDep, services: ServicesDep
 ) -> GenerateResponse:
     return await _edit(request, user, services, "replaceBackground", GenerationParams, False)
 
 
-@router.post(
-    "/generateBackground",
-    **_route,
-    openapi_extra=multipart_openapi(GenerationParams, ("image", "mask")),
-)
+@_post("/generateBackground", GenerationParams, ("image", "mask"))
 async def generate_background(
     request: Request, user: UserDep, services: ServicesDep
 ) -> GenerateResponse:
     return await _edit(request, user, services, "generateBackground", GenerationParams, True)
 
 
-@router.post("/variateImage", **_route, openapi_extra=multipart_openapi(VariateRequest, ("image",)))
-async def variate_image(
-    request: Request, user: UserDep, services: ServicesDep
-) -> GenerateResponse:
+@_post("/variateImage", VariateRequest, ("image",))
+async def variate_image(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
     form = await read_form(request)
     form.check_no_other_files("image", "file")
     params = form.parse(VariateRequest)
     image = form.file("image", "file")
-    assert image is not None
     generation = await run_in_threadpool(services.editor.variate, user.id, params, image)
     return generation_response(services, generation, params.response_format)

@@ -42,14 +42,15 @@ class Form:
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from None
 
-    def file(self, name: str, *aliases: str, required: bool = True) -> bytes | None:
+    def file(self, name: str, *aliases: str) -> bytes:
         """The file part ``name`` (or one of its aliases: clients send `file` or `image`)."""
-        for key in (name, *aliases):
-            if key in self.files:
-                return self.files[key]
-        if required:
+        data = self.optional_file(name, *aliases)
+        if data is None:
             raise InvalidRequest(f"{name} is required: send it as a file part named {name!r}", name)
-        return None
+        return data
+
+    def optional_file(self, name: str, *aliases: str) -> bytes | None:
+        return next((self.files[key] for key in (name, *aliases) if key in self.files), None)
 
     def check_no_other_files(self, *names: str) -> None:
         unknown = sorted(set(self.files) - set(names))

@@ -4,9 +4,11 @@ eraseRegion. Each answers {"created", "credits", "image": {...}}."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from atelier.api.deps import ServicesDep, UserDep
 from atelier.api.forms import multipart_openapi, read_form
@@ -15,8 +17,19 @@ from atelier.api.schemas import ToolRequest, ToolResponse, VectorizeRequest
 from atelier.services import Services
 from atelier.tools import ToolResult
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 router = APIRouter(prefix="/v1/images", tags=["tools"])
-_route = {"response_model": ToolResponse, "response_model_exclude_none": True}
+
+
+def _post(
+    path: str, model: type[BaseModel], files: tuple[str, ...]
+) -> Callable[[Endpoint], Endpoint]:
+    return router.post(
+        path,
+        response_model=ToolResponse,
+        response_model_exclude_none=True,
+        openapi_extra=multipart_openapi(model, files),
+    )
 
 
 def _response(services: Services, result: ToolResult, response_format: str | None) -> ToolResponse:
@@ -37,7 +50,7 @@ async def _tool(
     return _response(services, result, params.response_format)
 
 
-@router.post("/vectorize", **_route, openapi_extra=multipart_openapi(VectorizeRequest, ("file",)))
+@_post("/vectorize", VectorizeRequest, ("file",))
 async def vectorize(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
     form = await read_form(request)
     form.check_no_other_files("file", "image")
@@ -48,32 +61,22 @@ async def vectorize(request: Request, user: UserDep, services: ServicesDep) -> T
     return _response(services, result, params.response_format)
 
 
-@router.post(
-    "/removeBackground", **_route, openapi_extra=multipart_openapi(ToolRequest, ("file",))
-)
-async def remove_background(
-    request: Request, user: UserDep, services: ServicesDep
-) -> ToolResponse:
+@_post("/removeBackground", ToolRequest, ("file",))
+async def remove_background(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
     return await _tool(request, user, services, services.toolbox.remove_background)
 
 
-@router.post("/crispUpscale", **_route, openapi_extra=multipart_openapi(ToolRequest, ("file",)))
+@_post("/crispUpscale", ToolRequest, ("file",))
 async def crisp_upscale(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
     return await _tool(request, user, services, services.toolbox.crisp_upscale)
 
 
-@router.post(
-    "/creativeUpscale", **_route, openapi_extra=multipart_openapi(ToolRequest, ("file",))
-)
-async def creative_upscale(
-    request: Request, user: UserDep, services: ServicesDep
-) -> ToolResponse:
+@_post("/creativeUpscale", ToolRequest, ("file",))
+async def creative_upscale(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
     return await _tool(request, user, services, services.toolbox.creative_upscale)
 
 
-@router.post(
-    "/eraseRegion", **_route, openapi_extra=multipart_openapi(ToolRequest, ("image", "mask"))
-)
+@_post("/eraseRegion", ToolRequest, ("image", "mask"))
 async def erase_region(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
     form = await read_form(request)
     form.check_no_other_files("image", "file", "mask")
@@ -82,6 +85,6 @@ async def erase_region(request: Request, user: UserDep, services: ServicesDep) -
         services.toolbox.erase_region,
         user.id,
         form.file("image", "file"),
-        form.file("mask", required=False),
+        form.optional_file("mask"),
     )
     return _response(services, result, params.response_format)

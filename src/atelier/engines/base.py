@@ -115,4 +115,3 @@ class GenerationEngine(abc.ABC):
             else:
                 results.append(Image.blend(source, generated, spec.strength))
         return results
-

