@@ -129,7 +129,7 @@ def main() -> None:
 
 
 _RSS_PROBE = """
-import io, json, resource, sys
+import io, json, sys
 from PIL import Image
 from atelier.config import Settings
 tool, path = sys.argv[1], sys.argv[2]
@@ -140,7 +140,9 @@ if tool == "removeBackground":
 else:
     from atelier.engines.upscaler import Upscaler
     Upscaler(tile=Settings().upscale_tile).crisp(image)
-print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+# VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec.
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+print(json.dumps(int(status.split()[0]) / 1024))
 """
 
 
