@@ -26,6 +26,9 @@ class Settings(BaseSettings):
         description="ONNX matting model of removeBackground/replaceBackground: ISNet (fetched "
         "by `make`) or a rembg u2net/birefnet file",
     )
+    matting_preset: str | None = Field(
+        None, description="isnet, u2net or birefnet when the matting model's input is ambiguous"
+    )
     eraser_model_path: Path | None = Field(
         None, description="Optional LaMa ONNX model for eraseRegion; default OpenCV Telea"
     )

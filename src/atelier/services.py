@@ -70,7 +70,7 @@ def build_services(settings: Settings) -> Services:
         prices=prices,
     )
     # Models load lazily on first use: start-up stays fast and unused tools cost no memory.
-    remover = BackgroundRemover(settings.matting_model_path)
+    remover = BackgroundRemover(settings.matting_model_path, preset=settings.matting_preset)
     toolbox = Toolbox(
         generator,
         remover,

