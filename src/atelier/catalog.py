@@ -150,6 +150,10 @@ class ImageLimits:
 IMAGE_LIMITS = ImageLimits()
 SMALL_IMAGE_LIMITS = ImageLimits(max_pixels=4_000_000, min_side=32)
 
+# creativeUpscale enlarges x4; like Recraft's (whose outputs are ~16 MP) we cap the output,
+# reducing a larger input first, which also bounds its (CPU-minutes) cost.
+CREATIVE_UPSCALE_MAX_OUTPUT_PIXELS = 4096 * 4096
+
 # Generative edits: endpoint -> (what the engine does, price key without raster_/vector_).
 EDITS: dict[str, tuple[str, str]] = {
     "imageToImage": ("image_to_image", "image_to_image"),

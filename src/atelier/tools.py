@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from PIL import Image
+
 from atelier import catalog
 from atelier.api.schemas import VectorizeRequest
 from atelier.engines.base import Artifact, RasterImage, VectorImage
@@ -67,6 +69,9 @@ class Toolbox:
 
     def creative_upscale(self, user_id: str, data: bytes) -> ToolResult:
         image = open_image(data, "file", catalog.IMAGE_LIMITS)
+        size = creative_input_size(image.width, image.height)
+        if size != image.size:
+            image = image.resize(size, Image.Resampling.LANCZOS)
         return self._run(
             user_id, "creative_upscale", lambda: RasterImage(self.upscaler.creative(image))
         )
@@ -87,3 +92,11 @@ class Toolbox:
             generator.rate_limiter.acquire(user_id, 1)
             delivered = generator.deliver(user_id, make(), "png")
         return ToolResult(int(time.time()), units, delivered)
+
+
+def creative_input_size(width: int, height: int) -> tuple[int, int]:
+    """The input size creativeUpscale works from so that its x4 output stays within the cap."""
+    reduction = (catalog.CREATIVE_UPSCALE_MAX_OUTPUT_PIXELS / (16 * width * height)) ** 0.5
+    if reduction >= 1:
+        return (width, height)
+    return (max(1, int(width * reduction)), max(1, int(height * reduction)))
