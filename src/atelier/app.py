@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from atelier import __version__
-from atelier.api import edits, generations, images, styles, system, tools, users
+from atelier.api import (
+    edits,
+    generations,
+    images,
+    openai_images,
+    styles,
+    system,
+    tools,
+    users,
+)
 from atelier.api.body_limit import BodySizeLimit
 from atelier.api.errors import register_error_handlers
 from atelier.config import Settings
@@ -75,7 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.services = services
     register_error_handlers(app)
-    for module in (generations, edits, tools, styles, users, images, system):
+    for module in (generations, edits, tools, openai_images, styles, users, images, system):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

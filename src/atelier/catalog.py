@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Literal
 
 MODELS: dict[str, str] = {
     "recraftv3": "Recraft V3 (aka Red Panda)",
@@ -85,6 +87,23 @@ SIZES: tuple[tuple[int, int], ...] = (
 )  # fmt: skip
 DEFAULT_SIZE = (1024, 1024)
 
+# Sizes the DALL-E-format re-seller lists besides Recraft's own.
+DALLE_EXTRA_SIZES: tuple[tuple[int, int], ...] = (
+    (1024, 512), (1024, 576), (1024, 768), (512, 1024), (512, 768), (1280, 960),
+    (960, 1280), (768, 1366), (768, 512), (1366, 768), (1344, 576),
+)  # fmt: skip
+
+# The AI/ML API's model id of Recraft V3, and its image_size presets in Recraft sizes.
+AIML_MODEL = "recraft-v3"
+AIML_SIZE_PRESETS: dict[str, tuple[int, int]] = {
+    "square_hd": (1024, 1024),
+    "square": (1024, 1024),
+    "portrait_4_3": (1024, 1365),
+    "portrait_16_9": (1024, 1820),
+    "landscape_4_3": (1365, 1024),
+    "landscape_16_9": (1820, 1024),
+}
+
 # Characters a text_layout word may contain. Letters are checked case-insensitively: the spec's
 # own example ("Recraft") uses lower case although its list holds capitals only.
 TEXT_LAYOUT_CHARACTERS = frozenset(
@@ -155,7 +174,7 @@ SMALL_IMAGE_LIMITS = ImageLimits(max_pixels=4_000_000, min_side=32)
 CREATIVE_UPSCALE_MAX_OUTPUT_PIXELS = 4096 * 4096
 
 # Generative edits: endpoint -> (what the engine does, price key without raster_/vector_).
-EDITS: dict[str, tuple[str, str]] = {
+EDITS: dict[str, tuple[Literal["image_to_image", "inpaint"], str]] = {
     "imageToImage": ("image_to_image", "image_to_image"),
     "inpaint": ("inpaint", "inpainting"),
     "replaceBackground": ("inpaint", "replace_background"),
@@ -172,10 +191,23 @@ def substyles(style: str, model: str) -> tuple[str, ...] | None:
     return STYLES.get(style, {}).get(model)
 
 
-def parse_size(value: str) -> tuple[int, int] | None:
-    """``"1365x1024"`` -> (1365, 1024) when it is a supported size, else None."""
+def parse_size(
+    value: str, supported: tuple[tuple[int, int], ...] = SIZES
+) -> tuple[int, int] | None:
+    """``"1365x1024"`` -> (1365, 1024) when it is one of ``supported``, else None."""
     width, sep, height = value.partition("x")
     if not sep or not width.isdigit() or not height.isdigit():
         return None
     size = (int(width), int(height))
-    return size if size in SIZES else None
+    return size if size in supported else None
+
+
+def nearest_size(width: int, height: int) -> tuple[int, int]:
+    """The supported size closest in aspect ratio, then in area, to width x height."""
+
+    def distance(size: tuple[int, int]) -> tuple[float, float]:
+        aspect = abs(math.log((size[0] / size[1]) / (width / height)))
+        area = abs(math.log((size[0] * size[1]) / (width * height)))
+        return (round(aspect, 3), area)
+
+    return min(SIZES, key=distance)

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     )
     upscale_tile: int = Field(256, ge=32, description="Upscaler tile size: bounds its memory")
 
+    image_fetch_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts (or host:port) that image URLs in prompts may point at even when "
+        "they resolve to loopback or private addresses; JSON list in the environment",
+    )
+    image_fetch_timeout_seconds: float = Field(10.0, gt=0)
+
     image_ttl_seconds: int = Field(24 * 3600, gt=0, description="How long images are kept")
     sweep_interval_seconds: float = Field(300.0, gt=0, description="How often expired images go")
     rate_limit_images: int = Field(100, gt=0, description="Images per user per window")

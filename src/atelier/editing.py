@@ -3,13 +3,19 @@ variateImage. Same rules, prices and credits as generation; the engine does the 
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 
 from PIL import Image, ImageOps
 
 from atelier import catalog
-from atelier.api.schemas import GenerationParams, ImageToImageRequest, VariateRequest
+from atelier.api.schemas import (
+    GenerationParams,
+    ImageToImageRequest,
+    OpenAIEditRequest,
+    VariateRequest,
+)
 from atelier.engines.base import EditSpec, GenerationSpec, RasterImage, VectorImage
 from atelier.engines.matting import BackgroundRemover
 from atelier.engines.vectorizer import vectorize
@@ -19,6 +25,21 @@ from atelier.uploads import open_image, open_mask
 
 # How far a variation moves from its input: enough to differ, little enough to be recognisable.
 VARIATION_STRENGTH = 0.35
+
+
+def openai_mask(data: bytes) -> bytes:
+    """An OpenAI-style mask (transparent where to edit) as a Recraft mask (white where to edit).
+
+    Grayscale masks are already Recraft's kind and pass unchanged.
+    """
+    mask = open_image(data, "mask", catalog.IMAGE_LIMITS)
+    if "A" not in mask.getbands() and mask.mode != "P":
+        return data
+    alpha = mask.convert("RGBA").getchannel("A")
+    converted = alpha.point(lambda value: 255 if value == 0 else 0)
+    buffer = io.BytesIO()
+    converted.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 class ImageEditor:
@@ -33,8 +54,12 @@ class ImageEditor:
         req: GenerationParams,
         image_data: bytes,
         mask_data: bytes | None = None,
+        size: tuple[int, int] | None = None,
     ) -> Generation:
-        """One of catalog.EDITS; inpaint and generateBackground take a mask."""
+        """One of catalog.EDITS; inpaint and generateBackground take a mask.
+
+        The output has the input's size unless ``size`` asks otherwise (imageToImage only).
+        """
         operation, price_key = catalog.EDITS[endpoint]
         image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
         mask = None
@@ -44,16 +69,18 @@ class ImageEditor:
                     "mask is required: send it as a file part named 'mask'", "mask"
                 )
             mask = open_mask(mask_data, "mask", catalog.IMAGE_LIMITS, image.size)
-        spec = self.generator.plan(user_id, req, image.size, models=("recraftv3",))
+        if size is not None and size != image.size and operation != "image_to_image":
+            raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
+        spec = self.generator.plan(user_id, req, size or image.size, models=("recraftv3",))
         price = self.generator.prices[f"{'vector' if spec.vector else 'raster'}_{price_key}"]
-        strength = req.strength if isinstance(req, ImageToImageRequest) else 1.0
+        strength = req.strength if isinstance(req, ImageToImageRequest | OpenAIEditRequest) else 1.0
 
         def make() -> list[Image.Image]:
             edit_mask = mask
             if endpoint == "replaceBackground":
                 # Everything that is not the matted subject is background to regenerate.
                 edit_mask = ImageOps.invert(self.remover.alpha(image))
-            edit = EditSpec(operation, spec, image, edit_mask, strength)  # type: ignore[arg-type]
+            edit = EditSpec(operation, spec, image, edit_mask, strength)
             return self.generator.engine.edit(edit)
 
         return self._run(user_id, spec, price * spec.n, endpoint, req.image_format, make)

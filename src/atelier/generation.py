@@ -77,8 +77,8 @@ def _text_layout(items: list[TextLayoutItem], model: str) -> tuple[TextItem, ...
                 "see the spec's list of supported characters",
                 param=param,
             )
-        (a, b, c, d) = (tuple(p) for p in item.bbox)
-        layout.append(TextItem(item.text, (a, b, c, d)))  # type: ignore[arg-type]
+        a, b, c, d = ((x, y) for x, y in item.bbox)
+        layout.append(TextItem(item.text, (a, b, c, d)))
     return tuple(layout)
 
 
@@ -173,8 +173,11 @@ class ImageGenerator:
             text_layout=_text_layout(text_layout or [], model),
         )
 
-    def generate(self, user_id: str, req: GenerateRequest) -> Generation:
-        size = catalog.DEFAULT_SIZE if req.size is None else parse_size(req.size)
+    def generate(
+        self, user_id: str, req: GenerateRequest, sizes: tuple[tuple[int, int], ...] = catalog.SIZES
+    ) -> Generation:
+        """Text-to-image; ``sizes`` are the sizes the request's dialect accepts."""
+        size = catalog.DEFAULT_SIZE if req.size is None else parse_size(req.size, sizes)
         spec = self.plan(user_id, req, size, req.text_layout)
         units = self.prices[catalog.generation_price_key(spec.model, spec.vector)] * spec.n
         with self.ledger.charged(user_id, units, f"generation:{spec.model}:{spec.style}"):
@@ -189,12 +192,12 @@ class ImageGenerator:
         return DeliveredImage(self.store.save(user_id, encoded), encoded)
 
 
-def parse_size(value: str) -> tuple[int, int]:
-    size = catalog.parse_size(value)
+def parse_size(value: str, sizes: tuple[tuple[int, int], ...] = catalog.SIZES) -> tuple[int, int]:
+    size = catalog.parse_size(value, sizes)
     if size is None:
         raise InvalidRequest(
             f"size {value!r} is not supported; use one of "
-            + ", ".join(f"{w}x{h}" for w, h in catalog.SIZES),
+            + ", ".join(f"{w}x{h}" for w, h in sizes),
             param="size",
         )
     return size

@@ -9,12 +9,14 @@ from atelier.accounting.accounts import Accounts
 from atelier.accounting.ledger import Ledger
 from atelier.config import Settings
 from atelier.database import Database
+from atelier.dialects import DialectGenerator
 from atelier.editing import ImageEditor
 from atelier.engines.eraser import RegionEraser
 from atelier.engines.matting import BackgroundRemover
 from atelier.engines.registry import create_engine
 from atelier.engines.upscaler import Upscaler
 from atelier.errors import InvalidRequest
+from atelier.fetching import ImageFetcher
 from atelier.generation import ImageGenerator
 from atelier.ratelimit import ImageRateLimiter
 from atelier.storage.images import ImageStore
@@ -44,6 +46,7 @@ class Services:
     generator: ImageGenerator
     editor: ImageEditor
     toolbox: Toolbox
+    dialects: DialectGenerator
 
 
 def build_services(settings: Settings) -> Services:
@@ -77,6 +80,12 @@ def build_services(settings: Settings) -> Services:
         Upscaler(tile=settings.upscale_tile),
         RegionEraser(settings.eraser_model_path),
     )
+    editor = ImageEditor(generator, remover)
+    fetcher = ImageFetcher(
+        allowed_hosts=frozenset(settings.image_fetch_allowed_hosts),
+        max_bytes=settings.max_upload_bytes,
+        timeout_seconds=settings.image_fetch_timeout_seconds,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -86,6 +95,7 @@ def build_services(settings: Settings) -> Services:
         signer=UrlSigner(secret, settings.base_url),
         styles=styles,
         generator=generator,
-        editor=ImageEditor(generator, remover),
+        editor=editor,
         toolbox=toolbox,
+        dialects=DialectGenerator(generator, editor, fetcher),
     )

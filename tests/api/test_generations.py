@@ -192,7 +192,7 @@ BAD_REQUESTS = [
     ({"prompt": "x", "controls": {"colors": [{"rgb": [0, 0]}]}}, "controls.colors[0].rgb", "3"),
     ({"prompt": "x", "controls": {"colour": 1}}, "controls.colour", "not permitted"),
     ({"prompt": "x", "random_seed": -1}, "random_seed", "greater than or equal to 0"),
-    ({"prompt": "x", "image_size": "square"}, "image_size", "not permitted"),
+    ({"prompt": "x", "image_size": "square"}, "image_size", "recraft-v3"),
     (
         {"prompt": "x", "model": "recraftv2", "text_layout": [{"text": "HI", "bbox": [[0, 0], [1, 0], [1, 1], [0, 1]]}]},
         "text_layout",

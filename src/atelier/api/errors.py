@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,8 +27,14 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+_FIELD = re.compile(r"^(?:\d+|[a-z_][a-z0-9_]*)$")
+
+
 def _param(loc: tuple[int | str, ...]) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # Union members appear in the location as tags ("literal[...]", class names): not fields.
+    parts = [
+        str(p) for p in loc if p not in ("body", "query", "path", "header") and _FIELD.match(str(p))
+    ]
     if not parts:
         return None
     text = parts[0]

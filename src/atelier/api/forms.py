@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from atelier.api.schemas import validate_as
 from atelier.errors import InvalidRequest
 
 M = TypeVar("M", bound=BaseModel)
@@ -37,10 +37,7 @@ class Form:
 
     def parse(self, model: type[M]) -> M:
         """The fields as ``model``; problems are reported like JSON body problems."""
-        try:
-            return model.model_validate(self.fields)
-        except ValidationError as exc:
-            raise RequestValidationError(exc.errors()) from None
+        return validate_as(model, self.fields)
 
     def file(self, name: str, *aliases: str) -> bytes:
         """The file part ``name`` (or one of its aliases: clients send `file` or `image`)."""

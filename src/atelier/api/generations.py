@@ -1,12 +1,24 @@
-"""POST /v1/images/generations."""
+"""POST /v1/images/generations, in the Recraft, AI/ML API and DALL-E-format dialects."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
 from atelier.api.deps import ServicesDep, UserDep
-from atelier.api.schemas import GenerateRequest, GenerateResponse, ImageData
+from atelier.api.schemas import (
+    AimlGenerateRequest,
+    AimlImage,
+    AimlResponse,
+    DalleGenerateRequest,
+    GenerateRequest,
+    GenerateResponse,
+    ImageData,
+)
+from atelier.dialects import Dialect
 from atelier.generation import DeliveredImage, Generation
 from atelier.services import Services
 
@@ -30,7 +42,46 @@ def generation_response(
     )
 
 
-@router.post("/generations", response_model=GenerateResponse, response_model_exclude_none=True)
-async def generate(body: GenerateRequest, user: UserDep, services: ServicesDep) -> GenerateResponse:
-    generation = await run_in_threadpool(services.generator.generate, user.id, body)
-    return generation_response(services, generation, body.response_format)
+@router.post(
+    "/generations",
+    response_model=None,
+    responses={
+        200: {"model": GenerateResponse, "description": "Recraft and DALL-E-format bodies"},
+        201: {"model": AimlResponse, "description": "AI/ML API bodies (model recraft-v3)"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            GenerateRequest.model_json_schema(),
+                            AimlGenerateRequest.model_json_schema(),
+                            DalleGenerateRequest.model_json_schema(),
+                        ]
+                    }
+                }
+            },
+        }
+    },
+)
+async def generate(
+    body: Annotated[dict[str, Any], Body()], user: UserDep, services: ServicesDep
+) -> JSONResponse:
+    """Text-to-image in any of the three dialects (see the README's dialect table)."""
+    dialect, generation = await run_in_threadpool(services.dialects.generate, user.id, body)
+    if dialect is Dialect.AIML:
+        images = [
+            AimlImage(
+                url=services.signer.url(i.stored.name, i.stored.expires),
+                content_type=i.encoded.media_type,
+                file_name=i.stored.name,
+                file_size=len(i.encoded.data),
+            )
+            for i in generation.images
+        ]
+        return JSONResponse(AimlResponse(images=images).model_dump(), status_code=201)
+    response_format = body.get("response_format")
+    response = generation_response(services, generation, str(response_format or "url"))
+    return JSONResponse(response.model_dump(exclude_none=True))

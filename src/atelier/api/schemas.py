@@ -3,12 +3,14 @@ catalog rules such as style x substyle x model live in the domain modules)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from atelier.catalog import MAX_N, MAX_TEXT_LAYOUT_ITEMS
 
+M = TypeVar("M", bound=BaseModel)
 Channel = Annotated[int, Field(ge=0, le=255)]
 Coordinate = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -67,6 +69,23 @@ class ImageToImageRequest(GenerationParams):
     strength: Annotated[float, Field(ge=0, le=1)]
 
 
+class OpenAIEditRequest(GenerationParams):
+    """client.images.edit: OpenAI's fields, plus Recraft's generation parameters."""
+
+    size: str | None = None
+    strength: Annotated[float, Field(ge=0, le=1)] = 0.5  # how far imageToImage moves
+
+
+class OpenAIVariationRequest(Strict):
+    """client.images.create_variation."""
+
+    model: Literal["recraftv3"] | None = None
+    n: ImageCount | None = 1
+    size: str | None = None
+    response_format: ResponseFormat | None = "url"
+    user: str | None = None
+
+
 class VariateRequest(Strict):
     size: str
     n: ImageCount | None = 1
@@ -86,6 +105,58 @@ class VectorizeRequest(ToolRequest):
     color_reduction: Annotated[int, Field(ge=2, le=64)] | None = None
     filter_speckle: Annotated[int, Field(ge=0, le=128)] | None = None
     stacking: Literal["stacked", "cutout"] | None = None
+
+
+class DalleGenerateRequest(Strict):
+    """The DALL-E-format re-seller's body; an image URL in the prompt makes it image-to-image."""
+
+    model: Literal["recraftv3"]
+    prompt: str
+    size: str | None = None
+    response_format: ResponseFormat | None = "url"
+    n: ImageCount | None = 1
+    user: str | None = None
+
+
+class AimlColor(Strict):
+    r: Channel
+    g: Channel
+    b: Channel
+
+
+class AimlImageSize(Strict):
+    width: Annotated[int, Field(gt=0, le=16384)]
+    height: Annotated[int, Field(gt=0, le=16384)]
+
+
+class AimlGenerateRequest(Strict):
+    """The AI/ML API's body for model recraft-v3."""
+
+    model: Literal["recraft-v3"]
+    prompt: str
+    image_size: (
+        Literal[
+            "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3",
+            "landscape_16_9",
+        ]
+        | AimlImageSize
+        | None
+    ) = None  # fmt: skip
+    style: str | None = None  # "style" or "style/substyle"
+    colors: list[AimlColor] | None = Field(None, max_length=16)
+    num_images: ImageCount | None = 1
+    style_id: str | None = None
+
+
+class AimlImage(BaseModel):
+    url: str
+    content_type: str
+    file_name: str
+    file_size: int
+
+
+class AimlResponse(BaseModel):
+    images: list[AimlImage]
 
 
 class ImageData(BaseModel):
@@ -133,3 +204,11 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     param: str | None = None
+
+
+def validate_as(model: type[M], data: object) -> M:
+    """``data`` as ``model``; problems are reported like problems of a JSON body."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None

@@ -29,6 +29,9 @@ async def list_models(services: ServicesDep) -> dict[str, object]:
                 "engine": engine.name,
                 "engine_description": engine.description,
             }
-            for model_id, description in catalog.MODELS.items()
+            for model_id, description in {
+                **catalog.MODELS,
+                catalog.AIML_MODEL: "Recraft V3, as the AI/ML API names it",
+            }.items()
         ],
     }
