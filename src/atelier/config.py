@@ -21,6 +21,18 @@ class Settings(BaseSettings):
     )
     engine: str = Field("preview", description="Generation engine, see `atelier models`")
 
+    diffusion_models: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Engine diffusers: Recraft model id -> local weights (a diffusers folder "
+        'or a .safetensors file), e.g. {"recraftv3": "/models/sdxl-turbo"}',
+    )
+    diffusion_steps: int = Field(4, ge=1, le=100)
+    diffusion_guidance: float = Field(0.0, ge=0, description="0 for turbo models")
+    diffusion_max_batch: int = Field(8, ge=1, description="Images per batched forward pass")
+    diffusion_batch_wait_ms: float = Field(10.0, ge=0, description="Wait for a batch to fill")
+    diffusion_device: str | None = Field(None, description="cuda, cuda:1, cpu; default auto")
+    diffusion_compile: bool = Field(False, description="torch.compile the UNet (CUDA only)")
+
     matting_model_path: Path = Field(
         Path("models/isnet.onnx"),
         description="ONNX matting model of removeBackground/replaceBackground: ISNet (fetched "

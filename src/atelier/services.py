@@ -63,7 +63,7 @@ def build_services(settings: Settings) -> Services:
         db, settings.styles_dir, ledger, prices["style_creation"], settings.max_upload_bytes
     )
     generator = ImageGenerator(
-        engine=create_engine(settings.engine),
+        engine=create_engine(settings),
         store=store,
         ledger=ledger,
         styles=styles,

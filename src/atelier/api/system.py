@@ -28,6 +28,7 @@ async def list_models(services: ServicesDep) -> dict[str, object]:
                 "description": description,
                 "engine": engine.name,
                 "engine_description": engine.description,
+                "engine_stats": engine.stats(),
             }
             for model_id, description in {
                 **catalog.MODELS,

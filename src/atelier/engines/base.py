@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    from atelier.config import Settings
 
 RGB = tuple[int, int, int]
 Point = tuple[float, float]
@@ -88,6 +91,22 @@ class GenerationEngine(abc.ABC):
 
     name: str
     description: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GenerationEngine:
+        """Build the engine from the server's settings (engines with options override this)."""
+        return cls()
+
+    @classmethod
+    def check_models(cls, settings: Settings) -> list[dict[str, object]]:
+        """What `atelier models` prints: each model this engine would serve, and if it loads."""
+        from atelier.catalog import MODELS
+
+        return [{"id": model_id, "engine": cls.name, "loads": True} for model_id in MODELS]
+
+    def stats(self) -> dict[str, object]:
+        """Counters shown in GET /v1/models (e.g. forward passes of a batching engine)."""
+        return {}
 
     @abc.abstractmethod
     def generate(self, spec: GenerationSpec) -> list[Artifact]:

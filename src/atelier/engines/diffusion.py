@@ -1,0 +1,317 @@
+"""The diffusers engine: real diffusion models from local weights, dynamically batched.
+
+One pipeline is loaded per configured Recraft model id; its image-to-image and inpainting
+pipelines share the loaded components (``from_pipe``). Requests with compatible settings that
+arrive together run as one batch (``batching.Batcher``); every request keeps its own seeds,
+results and charge. Needs the ``diffusion`` extra (torch, diffusers, transformers).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import diffusers
+import torch
+from PIL import Image
+
+from atelier.engines.base import (
+    Artifact,
+    EditSpec,
+    GenerationEngine,
+    GenerationSpec,
+    RasterImage,
+    VectorImage,
+)
+from atelier.engines.batching import Batcher, Job
+from atelier.engines.diffusion_prompts import build_prompts
+from atelier.engines.text_layout import draw_text_layout
+from atelier.engines.vectorizer import VectorizeOptions, vectorize
+from atelier.errors import AtelierError, InvalidRequest
+
+if TYPE_CHECKING:
+    from atelier.config import Settings
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["text2img", "img2img", "inpaint"]
+# Latent models work on multiples of 8 pixels; other sizes are made slightly larger or
+# smaller and resized to the exact size asked for.
+_MULTIPLE = 8
+# Vector styles: a flat image is generated, then traced with this many colours at most.
+_VECTOR_COLORS = 12
+
+
+class ModelUnavailable(AtelierError):
+    status = 503
+    code = "model_unavailable"
+
+
+@dataclass
+class LoadedModel:
+    text2img: Any
+    img2img: Any
+    inpaint: Any
+
+
+@dataclass(frozen=True)
+class Work:
+    """The payload of one batched job."""
+
+    kind: Kind
+    prompt: str
+    negative: str
+    seeds: tuple[int, ...]
+    width: int
+    height: int
+    image: Image.Image | None = None
+    mask: Image.Image | None = None
+    strength: float = 1.0
+
+
+def pick_device(preference: str | None = None) -> tuple[torch.device, torch.dtype]:
+    """The device and dtype, chosen once: CUDA in bf16 (fp16 without bf16), else CPU fp32."""
+    if preference:
+        device = torch.device(preference)
+    else:
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.type != "cuda":
+        return device, torch.float32
+    return device, torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def load_model(
+    model_id: str, path: Path, device: torch.device, dtype: torch.dtype, compile_unet: bool
+) -> LoadedModel:
+    """Load local weights (a diffusers folder or one .safetensors file); never the hub."""
+    if not path.exists():
+        raise ModelUnavailable(f"weights for {model_id} not found at {path}")
+    log.info("loading %s from %s on %s (%s)", model_id, path, device, dtype)
+    try:
+        if path.is_file():
+            pipe = diffusers.StableDiffusionPipeline.from_single_file(
+                str(path), torch_dtype=dtype, local_files_only=True
+            )
+        else:
+            pipe = diffusers.AutoPipelineForText2Image.from_pretrained(
+                str(path), torch_dtype=dtype, local_files_only=True
+            )
+    except Exception as exc:  # diffusers raises many kinds for a broken or partial folder
+        raise ModelUnavailable(f"weights for {model_id} at {path} do not load: {exc}") from exc
+    pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    if device.type == "cuda":
+        # channels_last speeds up the UNet's convolutions on tensor cores.
+        pipe.unet.to(memory_format=torch.channels_last)
+        if compile_unet:
+            pipe.unet = torch.compile(pipe.unet, mode="max-autotune-no-cudagraphs")
+    return LoadedModel(
+        text2img=pipe,
+        img2img=diffusers.AutoPipelineForImage2Image.from_pipe(pipe),
+        inpaint=diffusers.AutoPipelineForInpainting.from_pipe(pipe),
+    )
+
+
+def _latent_size(width: int, height: int) -> tuple[int, int]:
+    return (
+        max(_MULTIPLE, round(width / _MULTIPLE) * _MULTIPLE),
+        max(_MULTIPLE, round(height / _MULTIPLE) * _MULTIPLE),
+    )
+
+
+class DiffusionEngine(GenerationEngine):
+    name = "diffusers"
+    description = "Diffusion models run with Hugging Face diffusers from local weights"
+
+    def __init__(
+        self,
+        models: dict[str, Any],
+        *,
+        steps: int = 4,
+        guidance: float = 0.0,
+        max_batch: int = 8,
+        batch_wait_seconds: float = 0.01,
+        device: str | None = None,
+        compile_unet: bool = False,
+    ) -> None:
+        """``models`` maps Recraft model ids to weight paths, or to already built pipelines."""
+        if not models:
+            raise ModelUnavailable(
+                "the diffusers engine needs weights: set ATELIER_DIFFUSION_MODELS, e.g. "
+                '\'{"recraftv3": "/models/sdxl-turbo"}\''
+            )
+        self.device, self.dtype = pick_device(device)
+        self.steps = steps
+        self.guidance = guidance
+        self.models: dict[str, LoadedModel] = {}
+        for model_id, source in models.items():
+            if isinstance(source, str | Path):
+                self.models[model_id] = load_model(
+                    model_id, Path(source), self.device, self.dtype, compile_unet
+                )
+            else:
+                self.models[model_id] = self.from_pipeline(source)
+        self.images_made = 0
+        self._lock = threading.Lock()
+        self.batcher = Batcher(self._run_batch, max_size=max_batch, max_wait=batch_wait_seconds)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DiffusionEngine:
+        return cls(
+            {k: Path(v) for k, v in settings.diffusion_models.items()},
+            steps=settings.diffusion_steps,
+            guidance=settings.diffusion_guidance,
+            max_batch=settings.diffusion_max_batch,
+            batch_wait_seconds=settings.diffusion_batch_wait_ms / 1000,
+            device=settings.diffusion_device,
+            compile_unet=settings.diffusion_compile,
+        )
+
+    @staticmethod
+    def from_pipeline(pipe: Any) -> LoadedModel:
+        pipe.set_progress_bar_config(disable=True)
+        return LoadedModel(
+            text2img=pipe,
+            img2img=diffusers.AutoPipelineForImage2Image.from_pipe(pipe),
+            inpaint=diffusers.AutoPipelineForInpainting.from_pipe(pipe),
+        )
+
+    @classmethod
+    def check_models(cls, settings: Settings) -> list[dict[str, object]]:
+        device, dtype = pick_device(settings.diffusion_device)
+        report: list[dict[str, object]] = []
+        for model_id, path in settings.diffusion_models.items():
+            row: dict[str, object] = {"id": model_id, "engine": cls.name, "path": str(path)}
+            try:
+                load_model(model_id, Path(path), device, dtype, compile_unet=False)
+                row["loads"] = True
+            except ModelUnavailable as exc:
+                row.update(loads=False, error=exc.message)
+            report.append(row)
+        return report
+
+    def stats(self) -> dict[str, object]:
+        return {
+            "forward_passes": self.batcher.calls,
+            "images": self.images_made,
+            "device": str(self.device),
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "models": sorted(self.models),
+        }
+
+    # --- the engine interface ------------------------------------------------------------
+
+    def generate(self, spec: GenerationSpec) -> list[Artifact]:
+        images = self._submit(spec, "text2img")
+        results: list[Artifact] = []
+        for image in images:
+            if not spec.no_text and spec.text_layout:
+                # Words are drawn after generation, exactly where the layout puts them.
+                draw_text_layout(image, spec.text_layout, spec.colors or spec.style_palette)
+            if spec.vector:
+                results.append(self._vector(image, spec))
+            else:
+                results.append(RasterImage(image))
+        return results
+
+    def edit(self, spec: EditSpec) -> list[Image.Image]:
+        source = spec.image.convert("RGB")
+        if spec.operation == "inpaint":
+            assert spec.mask is not None
+            images = self._submit(spec.base, "inpaint", source, spec.mask, 1.0)
+            # The model repaints everything a little; only the mask may change.
+            return [Image.composite(image, source, spec.mask) for image in images]
+        if spec.strength <= 0:
+            size = (spec.base.width, spec.base.height)
+            return [source.resize(size) for _ in range(spec.base.n)]
+        return self._submit(spec.base, "img2img", source, None, spec.strength)
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _submit(
+        self,
+        spec: GenerationSpec,
+        kind: Kind,
+        image: Image.Image | None = None,
+        mask: Image.Image | None = None,
+        strength: float = 1.0,
+    ) -> list[Image.Image]:
+        if spec.model not in self.models:
+            raise InvalidRequest(
+                f"model {spec.model} is not served here; configured: {', '.join(self.models)}",
+                param="model",
+            )
+        prompt, negative = build_prompts(spec)
+        width, height = _latent_size(spec.width, spec.height)
+        work = Work(
+            kind=kind,
+            prompt=prompt,
+            negative=negative,
+            seeds=tuple(spec.seed + i for i in range(spec.n)),
+            width=width,
+            height=height,
+            image=image.resize((width, height)) if image else None,
+            mask=mask.resize((width, height), Image.Resampling.NEAREST) if mask else None,
+            strength=strength,
+        )
+        key = (kind, spec.model, width, height, round(strength, 4))
+        images: list[Image.Image] = self.batcher.submit(key, spec.n, (spec.model, work))
+        size = (spec.width, spec.height)
+        return [
+            im if im.size == size else im.resize(size, Image.Resampling.LANCZOS) for im in images
+        ]
+
+    def _run_batch(self, jobs: Sequence[Job]) -> list[list[Image.Image]]:
+        """One pipeline call for all jobs of a batch (they share kind, model, size, strength)."""
+        model_id, first = jobs[0].payload
+        works: list[Work] = [job.payload[1] for job in jobs]
+        model = self.models[model_id]
+        prompts = [w.prompt for w in works for _ in w.seeds]
+        negatives = [w.negative for w in works for _ in w.seeds]
+        generators = [
+            torch.Generator(device=self.device).manual_seed(seed) for w in works for seed in w.seeds
+        ]
+        common: dict[str, Any] = {
+            "prompt": prompts,
+            "negative_prompt": negatives if any(negatives) and self.guidance > 1 else None,
+            "num_inference_steps": self.steps,
+            "guidance_scale": self.guidance,
+            "generator": generators,
+            "output_type": "pil",
+        }
+        if first.kind == "text2img":
+            output = model.text2img(width=first.width, height=first.height, **common)
+        elif first.kind == "img2img":
+            # At least one denoising step must remain after strength cuts the schedule.
+            common["num_inference_steps"] = max(self.steps, math.ceil(1 / first.strength))
+            images = [w.image for w in works for _ in w.seeds]
+            output = model.img2img(image=images, strength=first.strength, **common)
+        else:
+            images = [w.image for w in works for _ in w.seeds]
+            masks = [w.mask for w in works for _ in w.seeds]
+            output = model.inpaint(
+                image=images, mask_image=masks, width=first.width, height=first.height, **common
+            )
+        flat: list[Image.Image] = [image.convert("RGB") for image in output.images]
+        with self._lock:
+            self.images_made += len(flat)
+        results, start = [], 0
+        for w in works:
+            results.append(flat[start : start + len(w.seeds)])
+            start += len(w.seeds)
+        return results
+
+    def _vector(self, image: Image.Image, spec: GenerationSpec) -> VectorImage:
+        palette = spec.colors or spec.style_palette
+        options = VectorizeOptions(
+            color_reduction=len(palette) + 1 if palette else _VECTOR_COLORS,
+            palette=tuple(palette) + ((spec.background_color,) if spec.background_color else ())
+            if palette
+            else None,
+        )
+        return VectorImage(vectorize(image, options), image.width, image.height)

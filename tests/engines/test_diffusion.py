@@ -1,0 +1,136 @@
+"""The diffusers engine in-process, on a tiny randomly initialised pipeline: batching,
+isolation of a failing request, seeds, sizes, edits."""
+
+from __future__ import annotations
+
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageChops, ImageDraw
+
+from atelier.engines.base import EditSpec, GenerationSpec, RasterImage, VectorImage
+from atelier.engines.diffusion import DiffusionEngine, ModelUnavailable
+from atelier.engines.diffusion_configs import build_pipeline_folder
+from atelier.errors import InvalidRequest
+
+SIZE = 256
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_pipeline_folder(tmp_path_factory.mktemp("tiny-sd") / "model", "tiny-sd")
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_weights: Path) -> Iterator[DiffusionEngine]:
+    yield DiffusionEngine({"recraftv3": tiny_weights}, steps=2, max_batch=8, batch_wait_seconds=0.3)
+
+
+def spec(prompt: str = "a cat", seed: int = 1, n: int = 1, **changes: Any) -> GenerationSpec:
+    fields: dict[str, Any] = dict(
+        prompt=prompt, model="recraftv3", style="any", substyle=None, width=SIZE, height=SIZE,
+        seed=seed, n=n,
+    )  # fmt: skip
+    return GenerationSpec(**{**fields, **changes})
+
+
+def raster(artifact: object) -> Image.Image:
+    assert isinstance(artifact, RasterImage)
+    return artifact.image
+
+
+def test_sizes_counts_and_seeds(engine: DiffusionEngine) -> None:
+    images = [raster(a) for a in engine.generate(spec(n=2, width=264, height=200))]
+    assert [im.size for im in images] == [(264, 200), (264, 200)]
+    assert ImageChops.difference(images[0], images[1]).getbbox() is not None
+    # The seed reproduces its image (batch size may change float rounding, not the image).
+    again = raster(engine.generate(spec(width=264, height=200))[0])
+    assert ImageChops.difference(again, images[0]).convert("L").getextrema()[1] <= 2
+
+
+def test_concurrent_compatible_requests_share_forward_passes(engine: DiffusionEngine) -> None:
+    before = engine.batcher.calls
+    barrier = threading.Barrier(4)
+
+    def one(seed: int) -> Image.Image:
+        barrier.wait()
+        return raster(engine.generate(spec(seed=seed))[0])
+
+    with ThreadPoolExecutor(4) as pool:
+        images = list(pool.map(one, [10, 11, 12, 13]))
+    assert engine.batcher.calls - before < 4
+    # Batched or not, a seed gives the image it gives alone.
+    alone = raster(engine.generate(spec(seed=12))[0])
+    assert ImageChops.difference(alone, images[2]).convert("L").getextrema()[1] <= 2
+
+
+def test_a_failing_request_fails_alone(engine: DiffusionEngine) -> None:
+    model = engine.models["recraftv3"]
+    real = model.text2img
+
+    def poisoned(**kwargs: Any) -> Any:
+        if any("POISON" in p for p in kwargs["prompt"]):
+            raise RuntimeError("this prompt breaks the model")
+        return real(**kwargs)
+
+    model.text2img = poisoned
+    try:
+        barrier = threading.Barrier(3)
+
+        def one(prompt: str) -> str:
+            barrier.wait()
+            try:
+                engine.generate(spec(prompt))
+            except RuntimeError:
+                return "failed"
+            return "ok"
+
+        with ThreadPoolExecutor(3) as pool:
+            outcomes = list(pool.map(one, ["a dog", "POISON", "a bird"]))
+    finally:
+        model.text2img = real
+    assert outcomes == ["ok", "failed", "ok"]
+
+
+def test_edits_keep_pixels_outside_the_mask(engine: DiffusionEngine) -> None:
+    source = Image.new("RGB", (SIZE, SIZE), (30, 90, 200))
+    mask = Image.new("L", source.size, 0)
+    ImageDraw.Draw(mask).rectangle((0, 0, 99, 99), fill=255)
+    (inpainted,) = engine.edit(EditSpec("inpaint", spec(), source, mask))
+    diff = ImageChops.difference(inpainted, source).getbbox()
+    assert diff is not None and diff[2] <= 100 and diff[3] <= 100
+    (changed,) = engine.edit(EditSpec("image_to_image", spec(), source, None, 0.6))
+    assert changed.size == source.size and ImageChops.difference(changed, source).getbbox()
+    (same,) = engine.edit(EditSpec("image_to_image", spec(), source, None, 0.0))
+    assert ImageChops.difference(same, source).getbbox() is None
+
+
+def test_vector_styles_are_traced_and_text_is_composited(engine: DiffusionEngine) -> None:
+    (svg,) = engine.generate(spec(style="vector_illustration", vector=True, colors=((200, 0, 0),)))
+    assert isinstance(svg, VectorImage)
+    root = ET.fromstring(svg.svg)
+    assert root.get("width") == str(SIZE)
+    fills = {e.get("fill") for e in root.iter() if e.get("fill")}
+    assert fills and fills <= {"#c80000"}  # snapped to the palette
+    from atelier.engines.base import TextItem
+
+    layout = (TextItem("HI", ((0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9))),)
+    plain = raster(engine.generate(spec(seed=3))[0])
+    text = raster(engine.generate(spec(seed=3, text_layout=layout))[0])
+    assert ImageChops.difference(plain, text).getbbox() is not None
+
+
+def test_unconfigured_model_and_missing_weights(engine: DiffusionEngine, tmp_path: Path) -> None:
+    with pytest.raises(InvalidRequest):
+        engine.generate(spec(model="recraftv2"))
+    with pytest.raises(ModelUnavailable, match="not found"):
+        DiffusionEngine({"recraftv3": tmp_path / "nothing"})
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "model_index.json").write_text("{not json")
+    with pytest.raises(ModelUnavailable, match="do not load"):
+        DiffusionEngine({"recraftv3": tmp_path / "broken"})
