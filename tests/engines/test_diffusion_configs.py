@@ -11,8 +11,8 @@ import pytest
 # Everything here is built locally; a hub lookup would be a bug, so make it fail.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-torch = pytest.importorskip("torch")
-diffusers = pytest.importorskip("diffusers")
+import diffusers  # noqa: E402
+import torch  # noqa: E402
 
 from atelier.engines.diffusion_configs import (  # noqa: E402
     Architecture,

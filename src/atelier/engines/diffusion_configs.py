@@ -95,8 +95,10 @@ TINY_SD_UNET: dict[str, Any] = {
     "sample_size": 8,  # the pipeline's default size: 8 latents = 64 pixels
     "in_channels": 4,
     "out_channels": 4,
-    "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
-    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
+    # Attention only at the lower resolution: at 1024 px the top level has 16384 tokens,
+    # which would make a "tiny" model slow; tests run it at full Recraft sizes.
+    "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
+    "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"],
     "block_out_channels": [32, 64],
     "layers_per_block": 1,
     "attention_head_dim": [2, 4],
@@ -316,7 +318,7 @@ def tokenizer_files() -> tuple[dict[str, int], tuple[str, ...]]:
             pieces = bpe(pieces, ranks)
     merges = tuple(f"{left} {right}" for left, right in ranks)  # dicts keep insertion order
     tokens += [START_OF_TEXT, END_OF_TEXT]
-    return {token: index for index, token in enumerate(tokens)}, tuple(merges)
+    return {token: index for index, token in enumerate(tokens)}, merges
 
 
 def bpe(pieces: list[str], ranks: dict[tuple[str, str], int]) -> list[str]:

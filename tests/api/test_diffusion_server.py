@@ -1,0 +1,152 @@
+"""Every generative endpoint through a live server running the diffusers engine on a tiny,
+randomly initialised pipeline built by the test (no weights are downloaded)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image, ImageChops, ImageDraw
+
+from atelier.engines.diffusion_configs import build_pipeline_folder
+from tests.conftest import Server, start_server
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_pipeline_folder(tmp_path_factory.mktemp("weights") / "tiny-sd", "tiny-sd")
+
+
+def diffusion_env(weights: Path) -> dict[str, str]:
+    return {
+        "ATELIER_ENGINE": "diffusers",
+        "ATELIER_DIFFUSION_MODELS": json.dumps({"recraftv3": str(weights)}),
+        "ATELIER_DIFFUSION_STEPS": "2",
+        "ATELIER_DIFFUSION_BATCH_WAIT_MS": "400",
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+@pytest.fixture(scope="module")
+def diffusion(weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("diffusion"), **diffusion_env(weights))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http(diffusion: Server) -> Iterator[httpx.Client]:
+    token, _ = diffusion.create_user()
+    with diffusion.http(token) as client:
+        yield client
+
+
+def decoded(item: dict[str, str]) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(item["b64_json"]))).convert("RGB")
+
+
+def forward_passes(http: httpx.Client) -> int:
+    models = {m["id"]: m for m in http.get("/v1/models").json()["data"]}
+    assert models["recraftv3"]["engine"] == "diffusers"
+    return int(models["recraftv3"]["engine_stats"]["forward_passes"])
+
+
+def test_text_to_image_sizes_n_and_seeds(http: httpx.Client) -> None:
+    body = {"prompt": "a red fox", "size": "1365x1024", "n": 2, "random_seed": 5,
+            "response_format": "b64_json"}  # fmt: skip
+    first = http.post("/v1/images/generations", json=body)
+    assert first.status_code == 200, first.text
+    images = [decoded(d) for d in first.json()["data"]]
+    assert [im.size for im in images] == [(1365, 1024)] * 2
+    assert ImageChops.difference(images[0], images[1]).getbbox() is not None
+    again = decoded(http.post("/v1/images/generations", json=body).json()["data"][0])
+    assert ImageChops.difference(again, images[0]).convert("L").getextrema()[1] <= 2
+    assert first.json()["credits"] == 80
+
+
+def test_concurrent_requests_are_batched(http: httpx.Client) -> None:
+    before = forward_passes(http)
+
+    def one(seed: int) -> int:
+        body = {"prompt": "a boat", "random_seed": seed}
+        return http.post("/v1/images/generations", json=body).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(one, range(4))) == [200] * 4
+    assert forward_passes(http) - before < 4
+
+
+def test_vector_style_is_svg(http: httpx.Client) -> None:
+    response = http.post(
+        "/v1/images/generations", json={"prompt": "a fox", "style": "vector_illustration"}
+    )
+    assert response.status_code == 200 and response.json()["credits"] == 80
+    assert httpx.get(response.json()["data"][0]["url"]).headers["content-type"] == "image/svg+xml"
+
+
+def test_edits_through_the_same_engine(http: httpx.Client) -> None:
+    source = Image.new("RGB", (512, 512), (30, 90, 200))
+    ImageDraw.Draw(source).ellipse((156, 156, 356, 356), fill=(230, 200, 40))
+    mask = Image.new("L", source.size, 0)
+    ImageDraw.Draw(mask).rectangle((0, 0, 127, 127), fill=255)
+    files = {"image": ("i.png", png(source))}
+    data = {"prompt": "winter", "response_format": "b64_json"}
+
+    i2i = http.post("/v1/images/imageToImage", data={**data, "strength": "0.5"}, files=files)
+    assert i2i.status_code == 200, i2i.text
+    assert decoded(i2i.json()["data"][0]).size == (512, 512)
+
+    for endpoint in ("inpaint", "generateBackground"):
+        response = http.post(
+            f"/v1/images/{endpoint}", data=data, files={**files, "mask": ("m.png", png(mask))}
+        )
+        assert response.status_code == 200, response.text
+        diff = ImageChops.difference(decoded(response.json()["data"][0]), source).getbbox()
+        assert diff is not None and diff[2] <= 128 and diff[3] <= 128
+
+    replaced = http.post("/v1/images/replaceBackground", data=data, files=files)
+    assert replaced.status_code == 200, replaced.text
+    centre = decoded(replaced.json()["data"][0]).getpixel((256, 256))
+    assert isinstance(centre, tuple) and abs(centre[0] - 230) < 20
+
+    variation = http.post(
+        "/v1/images/variateImage",
+        data={"size": "1024x1024", "random_seed": "3", "response_format": "b64_json"},
+        files=files,
+    )
+    assert variation.status_code == 200, variation.text
+    assert decoded(variation.json()["data"][0]).size == (1024, 1024)
+
+
+def test_atelier_models_and_startup_errors(weights: Path, tmp_path: Path) -> None:
+    env = {**__import__("os").environ, **diffusion_env(weights)}
+    listed = subprocess.run(
+        [sys.executable, "-m", "atelier", "models", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == [
+        {"id": "recraftv3", "engine": "diffusers", "path": str(weights), "loads": True}
+    ]
+    missing = {**env, "ATELIER_DIFFUSION_MODELS": json.dumps({"recraftv3": str(tmp_path / "x")})}
+    served = subprocess.run(
+        [sys.executable, "-m", "atelier", "serve", "--data-dir", str(tmp_path), "--port", "9"],
+        capture_output=True, text=True, env=missing, timeout=300,
+    )  # fmt: skip
+    assert served.returncode == 1
+    error = json.loads(served.stderr.strip().splitlines()[-1])
+    assert error["code"] == "model_unavailable" and str(tmp_path / "x") in error["message"]
