@@ -7,7 +7,7 @@ TORCH  ?= 2.13.0
 # The ISNet matting model of removeBackground, from its npm package (see scripts/fetch_isnet.py).
 ISNET  := models/isnet.onnx
 
-.PHONY: install serve test lint bench clean
+.PHONY: install serve test lint bench bench-gpu clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: install
 bench: install
 	$(PY) bench/bench_generation.py
 	$(PY) bench/bench_tools.py
+
+# Diffusion throughput, plain diffusers vs atelier's engine: full-size on a GPU, tiny on a CPU.
+bench-gpu: install
+	$(PY) bench/bench_diffusion.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -103,10 +103,18 @@ def load_model(
             )
     except Exception as exc:  # diffusers raises many kinds for a broken or partial folder
         raise ModelUnavailable(f"weights for {model_id} at {path} do not load: {exc}") from exc
-    pipe.to(device)
+    return prepare_model(pipe, device, dtype, compile_unet)
+
+
+def prepare_model(
+    pipe: Any, device: torch.device, dtype: torch.dtype, compile_unet: bool = False
+) -> LoadedModel:
+    """Move a text-to-image pipeline to the device and derive its edit pipelines from it."""
+    pipe.to(device, dtype)
     pipe.set_progress_bar_config(disable=True)
     if device.type == "cuda":
-        # channels_last speeds up the UNet's convolutions on tensor cores.
+        # channels_last speeds up the UNet's convolutions on tensor cores; attention already
+        # runs through PyTorch's SDPA (flash / memory-efficient kernels) in diffusers.
         pipe.unet.to(memory_format=torch.channels_last)
         if compile_unet:
             pipe.unet = torch.compile(pipe.unet, mode="max-autotune-no-cudagraphs")
@@ -154,8 +162,8 @@ class DiffusionEngine(GenerationEngine):
                 self.models[model_id] = load_model(
                     model_id, Path(source), self.device, self.dtype, compile_unet
                 )
-            else:
-                self.models[model_id] = self.from_pipeline(source)
+            else:  # an already built pipeline (benchmarks, embedding applications)
+                self.models[model_id] = prepare_model(source, self.device, self.dtype, compile_unet)
         self.images_made = 0
         self._lock = threading.Lock()
         self.batcher = Batcher(self._run_batch, max_size=max_batch, max_wait=batch_wait_seconds)
@@ -170,15 +178,6 @@ class DiffusionEngine(GenerationEngine):
             batch_wait_seconds=settings.diffusion_batch_wait_ms / 1000,
             device=settings.diffusion_device,
             compile_unet=settings.diffusion_compile,
-        )
-
-    @staticmethod
-    def from_pipeline(pipe: Any) -> LoadedModel:
-        pipe.set_progress_bar_config(disable=True)
-        return LoadedModel(
-            text2img=pipe,
-            img2img=diffusers.AutoPipelineForImage2Image.from_pipe(pipe),
-            inpaint=diffusers.AutoPipelineForInpainting.from_pipe(pipe),
         )
 
     @classmethod
