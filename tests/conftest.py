@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -133,6 +134,27 @@ def png_bytes(
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def encode(image: Image.Image, fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def sdk_multipart(
+    client: OpenAI, path: str, files: dict[str, object], body: dict[str, object] | None = None
+) -> dict[str, Any]:
+    """A multipart call made exactly as the spec's examples make it with the OpenAI SDK."""
+    result = client.post(
+        path=path,
+        cast_to=object,
+        options={"headers": {"Content-Type": "multipart/form-data"}},
+        files=files,  # type: ignore[arg-type]
+        body=body or {},
+    )
+    assert isinstance(result, dict)
+    return result
 
 
 def error_of(response: httpx.Response) -> dict[str, object]:

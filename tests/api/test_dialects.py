@@ -14,7 +14,7 @@ import openai
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from tests.conftest import Server, error_of, free_port, start_server
+from tests.conftest import Server, encode, error_of, free_port, start_server
 
 
 def generate(server: Server, token: str, body: dict[str, object]) -> httpx.Response:
@@ -141,9 +141,7 @@ def test_dalle_format_example_and_its_extra_sizes(server: Server, token: str) ->
 def red_square_png() -> bytes:
     image = Image.new("RGB", (512, 512), (220, 20, 20))
     ImageDraw.Draw(image).rectangle((200, 200, 311, 311), fill=(20, 20, 220))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return encode(image)
 
 
 class _ImageHost(BaseHTTPRequestHandler):
@@ -222,19 +220,13 @@ def test_image_urls_that_may_not_or_cannot_be_fetched(
 # --- OpenAI-native routes and third-party clients --------------------------------------------
 
 
-def png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def test_openai_sdk_images_edit_with_an_openai_mask(client: openai.OpenAI) -> None:
     source = Image.new("RGB", (512, 512), (40, 120, 200))
     mask = Image.new("RGBA", (512, 512), (0, 0, 0, 255))
     ImageDraw.Draw(mask).rectangle((0, 0, 255, 255), fill=(0, 0, 0, 0))  # transparent: edit here
     response = client.images.edit(
-        image=("image.png", png(source), "image/png"),
-        mask=("mask.png", png(mask), "image/png"),
+        image=("image.png", encode(source), "image/png"),
+        mask=("mask.png", encode(mask), "image/png"),
         prompt="a sun",
         response_format="b64_json",
     )
@@ -245,14 +237,14 @@ def test_openai_sdk_images_edit_with_an_openai_mask(client: openai.OpenAI) -> No
 
 def test_openai_sdk_images_edit_without_mask_is_image_to_image(client: openai.OpenAI) -> None:
     source = Image.new("RGB", (512, 384), (40, 120, 200))
-    response = client.images.edit(image=("i.png", png(source), "image/png"), prompt="winter")
+    response = client.images.edit(image=("i.png", encode(source), "image/png"), prompt="winter")
     out = Image.open(io.BytesIO(httpx.get(response.data[0].url or "").content))
     assert out.size == (512, 384)
     assert (response.model_extra or {})["credits"] == 40
 
 
 def test_openai_sdk_create_variation(client: openai.OpenAI) -> None:
-    source = png(Image.new("RGB", (512, 512), (200, 120, 40)))
+    source = encode(Image.new("RGB", (512, 512), (200, 120, 40)))
     response = client.images.create_variation(
         image=("i.png", source, "image/png"), n=2, size="1024x1024"
     )

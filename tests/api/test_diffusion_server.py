@@ -17,13 +17,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 
 from atelier.engines.diffusion_configs import build_pipeline_folder
-from tests.conftest import Server, start_server
-
-
-def png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+from tests.conftest import Server, encode, start_server
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +97,7 @@ def test_edits_through_the_same_engine(http: httpx.Client) -> None:
     ImageDraw.Draw(source).ellipse((156, 156, 356, 356), fill=(230, 200, 40))
     mask = Image.new("L", source.size, 0)
     ImageDraw.Draw(mask).rectangle((0, 0, 127, 127), fill=255)
-    files = {"image": ("i.png", png(source))}
+    files = {"image": ("i.png", encode(source))}
     data = {"prompt": "winter", "response_format": "b64_json"}
 
     i2i = http.post("/v1/images/imageToImage", data={**data, "strength": "0.5"}, files=files)
@@ -112,7 +106,7 @@ def test_edits_through_the_same_engine(http: httpx.Client) -> None:
 
     for endpoint in ("inpaint", "generateBackground"):
         response = http.post(
-            f"/v1/images/{endpoint}", data=data, files={**files, "mask": ("m.png", png(mask))}
+            f"/v1/images/{endpoint}", data=data, files={**files, "mask": ("m.png", encode(mask))}
         )
         assert response.status_code == 200, response.text
         diff = ImageChops.difference(decoded(response.json()["data"][0]), source).getbbox()

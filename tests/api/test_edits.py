@@ -12,13 +12,7 @@ import openai
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from tests.conftest import Server, error_of
-
-
-def encode(image: Image.Image, fmt: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt)
-    return buffer.getvalue()
+from tests.conftest import Server, encode, error_of, sdk_multipart
 
 
 def photo(size: tuple[int, int] = (320, 256)) -> Image.Image:
@@ -34,20 +28,6 @@ def square_mask(size: tuple[int, int], box: tuple[int, int, int, int]) -> Image.
     return mask
 
 
-def post(
-    client: openai.OpenAI, path: str, files: dict[str, object], body: dict[str, object]
-) -> dict:
-    result = client.post(
-        path=path,
-        cast_to=object,
-        options={"headers": {"Content-Type": "multipart/form-data"}},
-        files=files,  # type: ignore[arg-type]
-        body=body,
-    )
-    assert isinstance(result, dict)
-    return result
-
-
 def decoded(item: dict[str, str]) -> Image.Image:
     if "b64_json" in item:
         return Image.open(io.BytesIO(base64.b64decode(item["b64_json"]))).convert("RGB")
@@ -59,7 +39,7 @@ def test_image_to_image_like_the_spec_example(
 ) -> None:
     source = photo()
     before = server.balance(token)
-    result = post(
+    result = sdk_multipart(
         client, "/images/imageToImage",
         files={"image": encode(source)},
         body={"prompt": "winter", "strength": 0.2, "style": "digital_illustration"},
@@ -69,7 +49,7 @@ def test_image_to_image_like_the_spec_example(
     assert out.size == source.size
     assert ImageChops.difference(out, source).getbbox() is not None
 
-    same = post(client, "/images/imageToImage", files={"image": encode(source)},
+    same = sdk_multipart(client, "/images/imageToImage", files={"image": encode(source)},
                 body={"prompt": "winter", "strength": 0, "response_format": "b64_json"})  # fmt: skip
     assert ImageChops.difference(decoded(same["data"][0]), source).getbbox() is None
 
@@ -78,7 +58,7 @@ def test_image_to_image_like_the_spec_example(
 def test_masked_edits_change_only_the_mask(client: openai.OpenAI, endpoint: str) -> None:
     source = photo()
     mask = square_mask(source.size, (20, 20, 99, 99))
-    result = post(
+    result = sdk_multipart(
         client, endpoint,
         files={"image": encode(source), "mask": encode(mask)},
         body={"prompt": "moon", "style": "digital_illustration", "n": 2,
@@ -118,7 +98,7 @@ def test_vector_style_edit_gives_svg_at_the_vector_price(http: httpx.Client) -> 
 def test_replace_background_keeps_the_subject(client: openai.OpenAI) -> None:
     source = Image.new("RGB", (512, 512), (235, 235, 240))
     ImageDraw.Draw(source).ellipse((156, 156, 356, 356), fill=(30, 90, 200))
-    result = post(client, "/images/replaceBackground", files={"image": encode(source)},
+    result = sdk_multipart(client, "/images/replaceBackground", files={"image": encode(source)},
                   body={"prompt": "a beach", "response_format": "b64_json"})  # fmt: skip
     out = decoded(result["data"][0])
     centre = out.getpixel((256, 256))

@@ -6,27 +6,24 @@ from __future__ import annotations
 import base64
 import io
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import httpx
 import openai
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from tests.api.test_edits import encode, square_mask
-from tests.conftest import Server, error_of
+from tests.api.test_edits import square_mask
+from tests.conftest import Server, encode, error_of, sdk_multipart
 
 
 def tool(
-    client: openai.OpenAI, path: str, files: dict[str, bytes], body: dict[str, object] | None = None
-) -> dict:
-    result = client.post(
-        path=path,
-        cast_to=object,
-        options={"headers": {"Content-Type": "multipart/form-data"}},
-        files=files,  # type: ignore[arg-type]
-        body=body or {},
-    )
-    assert isinstance(result, dict)
+    client: openai.OpenAI,
+    path: str,
+    files: dict[str, object],
+    body: dict[str, object] | None = None,
+) -> dict[str, Any]:
+    result = sdk_multipart(client, path, files, body)
     assert set(result) == {"created", "credits", "image"}
     return result
 
