@@ -18,7 +18,7 @@ from harness import live_server, percentile
 
 from atelier.encoding import encode_artifact
 from atelier.engines.base import GenerationSpec
-from atelier.engines.registry import create_engine
+from atelier.engines.preview import PreviewEngine
 
 PROMPTS = ["a red fox in snow", "race car on a track", "mountain lake at dawn", "city skyline"]
 
@@ -33,7 +33,7 @@ def report(name: str, seconds: float, latencies: list[float]) -> float:
 
 
 def in_process(requests: int, concurrency: int) -> float:
-    engine = create_engine("preview")
+    engine = PreviewEngine()
 
     def one(i: int) -> float:
         start = time.perf_counter()
