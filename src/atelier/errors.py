@@ -52,6 +52,13 @@ class RateLimited(AtelierError):
         self.retry_after = retry_after
 
 
+class ModelUnavailable(AtelierError):
+    """Model weights are missing, unreadable or of the wrong kind: a deployment problem."""
+
+    status = 503
+    code = "model_unavailable"
+
+
 class UserNotFound(AtelierError):
     """Raised by admin commands (CLI) for an unknown e-mail."""
 

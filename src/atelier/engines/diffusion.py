@@ -32,7 +32,7 @@ from atelier.engines.batching import Batcher, Job
 from atelier.engines.diffusion_prompts import build_prompts
 from atelier.engines.text_layout import draw_text_layout
 from atelier.engines.vectorizer import VectorizeOptions, vectorize
-from atelier.errors import AtelierError, InvalidRequest
+from atelier.errors import InvalidRequest, ModelUnavailable
 
 if TYPE_CHECKING:
     from atelier.config import Settings
@@ -45,11 +45,6 @@ Kind = Literal["text2img", "img2img", "inpaint"]
 _MULTIPLE = 8
 # Vector styles: a flat image is generated, then traced with this many colours at most.
 _VECTOR_COLORS = 12
-
-
-class ModelUnavailable(AtelierError):
-    status = 503
-    code = "model_unavailable"
 
 
 @dataclass

@@ -35,14 +35,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from atelier.errors import AtelierError
-
-
-class ModelUnavailable(AtelierError):
-    """The matting model file is missing, unreadable or not a matting model."""
-
-    status = 503
-    code = "model_unavailable"
+from atelier.errors import ModelUnavailable
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from atelier.engines.preview_shapes import (
     Radial,
     Ring,
     Shape,
+    bird,
     circle,
     ellipse,
     lens,
@@ -286,13 +287,7 @@ def _birds(scene: Scene, light: _Light, horizon: float) -> list[Shape]:
             cy + scene.rng.normal(0, 0.04 * horizon),
         )
         s = scene.rng.uniform(6, 14) * scene.unit
-        wing = (
-            (x - s, y - 0.35 * s),
-            (x - 0.45 * s, y - 0.45 * s),
-            (x, y),
-            (x + 0.45 * s, y - 0.45 * s),
-            (x + s, y - 0.35 * s),
-        )
+        wing = bird(x, y, s, tip=0.35, joint=0.45)
         shapes.append(Shape((wing,), None, ink, 2.2 * scene.unit, closed=False))
     return shapes
 

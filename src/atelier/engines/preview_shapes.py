@@ -110,6 +110,17 @@ def rounded_rect(x0: float, y0: float, x1: float, y1: float, r: float, n: int = 
     return tuple(pts)
 
 
+def bird(x: float, y: float, span: float, tip: float = 0.4, joint: float = 0.4) -> Ring:
+    """A distant bird as an open "v" stroke with bent wings: tips ``tip``*span above the body."""
+    return (
+        (x - span, y - tip * span),
+        (x - joint * span, y - 0.45 * span),
+        (x, y),
+        (x + joint * span, y - 0.45 * span),
+        (x + span, y - tip * span),
+    )
+
+
 def profile(rng: np.random.Generator, n: int, roughness: float, octaves: int = 4) -> np.ndarray:
     """A smooth random 1-D profile in -1..1: a few octaves of random sines."""
     x = np.linspace(0.0, 1.0, n)

@@ -16,6 +16,7 @@ from atelier.engines.preview_shapes import (
     Ring,
     Shape,
     SvgWriter,
+    bird,
     circle,
     ellipse,
     lens,
@@ -137,13 +138,7 @@ def _vector_birds(scene: Scene, ink: RGB, horizon: float) -> list[Shape]:
         x = cx + scene.rng.normal(0, 0.06 * scene.width)
         y = cy + scene.rng.normal(0, 0.04 * horizon)
         s = scene.rng.uniform(10, 20) * scene.unit
-        wing = (
-            (x - s, y - 0.4 * s),
-            (x - 0.4 * s, y - 0.45 * s),
-            (x, y),
-            (x + 0.4 * s, y - 0.45 * s),
-            (x + s, y - 0.4 * s),
-        )
+        wing = bird(x, y, s)
         shapes.append(Shape((wing,), None, ink, 3 * scene.unit, closed=False))
     return shapes
 
