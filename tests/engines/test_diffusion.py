@@ -17,6 +17,7 @@ from atelier.engines.base import EditSpec, GenerationSpec, RasterImage, VectorIm
 from atelier.engines.diffusion import DiffusionEngine, ModelUnavailable
 from atelier.engines.diffusion_configs import build_pipeline_folder
 from atelier.errors import InvalidRequest
+from tests.engines.original_checkpoint import single_file_model
 
 SIZE = 256
 
@@ -134,3 +135,21 @@ def test_unconfigured_model_and_missing_weights(engine: DiffusionEngine, tmp_pat
     (tmp_path / "broken" / "model_index.json").write_text("{not json")
     with pytest.raises(ModelUnavailable, match="do not load"):
         DiffusionEngine({"recraftv3": tmp_path / "broken"})
+
+
+def test_a_single_file_checkpoint_loads_with_the_configs_beside_it(
+    engine: DiffusionEngine, tiny_weights: Path, tmp_path: Path
+) -> None:
+    checkpoint = single_file_model(tiny_weights, tmp_path / "tiny")
+    single = DiffusionEngine({"recraftv3": checkpoint}, steps=2, batch_wait_seconds=0)
+    image = raster(single.generate(spec(seed=21))[0])
+    same = raster(engine.generate(spec(seed=21))[0])
+    assert ImageChops.difference(image, same).convert("L").getextrema()[1] <= 2
+
+    (tmp_path / "tiny" / "model_index.json").unlink()
+    with pytest.raises(ModelUnavailable, match="configs beside it"):
+        DiffusionEngine({"recraftv3": checkpoint})
+    pickle = tmp_path / "tiny" / "tiny.ckpt"
+    pickle.write_bytes(b"not loaded")
+    with pytest.raises(ModelUnavailable, match="must be .safetensors"):
+        DiffusionEngine({"recraftv3": pickle})

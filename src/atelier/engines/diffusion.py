@@ -8,6 +8,7 @@ results and charge. Needs the ``diffusion`` extra (torch, diffusers, transformer
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -89,23 +90,51 @@ def load_model(
     log.info("loading %s from %s on %s (%s)", model_id, path, device, dtype)
     try:
         if path.is_file():
-            pipe = diffusers.StableDiffusionPipeline.from_single_file(
-                str(path), torch_dtype=dtype, local_files_only=True
-            )
+            pipe = _single_file_pipeline(model_id, path, dtype)
         else:
             pipe = diffusers.AutoPipelineForText2Image.from_pretrained(
-                str(path), torch_dtype=dtype, local_files_only=True
+                str(path), dtype=dtype, local_files_only=True
             )
+    except ModelUnavailable:
+        raise
     except Exception as exc:  # diffusers raises many kinds for a broken or partial folder
         raise ModelUnavailable(f"weights for {model_id} at {path} do not load: {exc}") from exc
     return prepare_model(pipe, device, dtype, compile_unet)
+
+
+def _single_file_pipeline(model_id: str, path: Path, dtype: torch.dtype) -> Any:
+    """A pipeline from one checkpoint file, configured by the folder it lies in.
+
+    A single file holds weights only; the tokenizer, scheduler and component configs come from
+    its folder, laid out as the model's Hugging Face repository has them. Without them diffusers
+    would fetch configs from the hub, which atelier never does.
+    """
+    if path.suffix != ".safetensors":
+        # .ckpt files are pickles that can run code when loaded.
+        raise ModelUnavailable(
+            f"weights for {model_id} at {path}: a single-file checkpoint must be .safetensors"
+        )
+    index = path.parent / "model_index.json"
+    if not index.is_file():
+        raise ModelUnavailable(
+            f"weights for {model_id} at {path}: a single-file checkpoint needs its pipeline "
+            f"configs beside it ({index} and the component folders of the model's repository)"
+        )
+    pipeline_class = getattr(diffusers, json.loads(index.read_text())["_class_name"])
+    return pipeline_class.from_single_file(
+        str(path), config=str(path.parent), dtype=dtype, local_files_only=True
+    )
 
 
 def prepare_model(
     pipe: Any, device: torch.device, dtype: torch.dtype, compile_unet: bool = False
 ) -> LoadedModel:
     """Move a text-to-image pipeline to the device and derive its edit pipelines from it."""
-    pipe.to(device, dtype)
+    # Casting a pipeline already in `dtype` makes diffusers warn about modules kept in float32.
+    if pipe.dtype == dtype:
+        pipe.to(device)
+    else:
+        pipe.to(device, dtype)
     pipe.set_progress_bar_config(disable=True)
     if device.type == "cuda":
         # channels_last speeds up the UNet's convolutions on tensor cores; attention already
