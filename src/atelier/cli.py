@@ -57,6 +57,13 @@ def admin_command(func: Callable[..., object]) -> Callable[..., None]:
     return wrapper
 
 
+engine_option = click.option(
+    "--engine",
+    envvar="ATELIER_ENGINE",
+    help="Generation engine: preview, diffusers or module:Class",
+)
+
+
 @click.group()
 def main() -> None:
     """atelier: a self-hosted server of the Recraft image API."""
@@ -69,7 +76,7 @@ def main() -> None:
 @click.option("--host", envvar="ATELIER_HOST", help="Interface to listen on (127.0.0.1)")
 @click.option("--port", type=int, envvar="ATELIER_PORT", help="Port to listen on (8000)")
 @click.option("--public-url", envvar="ATELIER_PUBLIC_URL", help="Base of image URLs")
-@click.option("--engine", envvar="ATELIER_ENGINE", help="Generation engine (preview)")
+@engine_option
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     data_dir: Path | None,
@@ -100,7 +107,7 @@ def serve(
 @click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="ATELIER_DATA_DIR"
 )
-@click.option("--engine", envvar="ATELIER_ENGINE", help="Generation engine (preview)")
+@engine_option
 def models(data_dir: Path | None, engine: str | None) -> None:
     """List the models the configured engine serves and whether their weights load."""
     from atelier.engines.registry import engine_class

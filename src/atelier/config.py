@@ -19,7 +19,9 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="Base of the image URLs we hand out; default http://HOST:PORT"
     )
-    engine: str = Field("preview", description="Generation engine, see `atelier models`")
+    engine: str = Field(
+        "preview", description="Generation engine: preview, diffusers or a module:Class path"
+    )
 
     diffusion_models: dict[str, Path] = Field(
         default_factory=dict,

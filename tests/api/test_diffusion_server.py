@@ -17,7 +17,29 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 
 from atelier.engines.diffusion_configs import build_pipeline_folder
-from tests.conftest import Server, encode, start_server
+from tests.conftest import Server, encode, error_of, start_server
+
+# An engine of the user's own, named by ATELIER_ENGINE="module:Class": the diffusers engine with
+# a model that breaks on one prompt, as a real model breaks on one input (NaNs, OOM).
+FAULTY_ENGINE = """
+from atelier.engines.diffusion import DiffusionEngine
+
+
+class FaultyDiffusionEngine(DiffusionEngine):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for model in self.models.values():
+            model.text2img = breaks_on_poison(model.text2img)
+
+
+def breaks_on_poison(pipeline):
+    def call(**kwargs):
+        if any("POISON" in prompt for prompt in kwargs["prompt"]):
+            raise RuntimeError("this prompt breaks the model")
+        return pipeline(**kwargs)
+
+    return call
+"""
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +166,31 @@ def test_atelier_models_and_startup_errors(weights: Path, tmp_path: Path) -> Non
     assert served.returncode == 1
     error = json.loads(served.stderr.strip().splitlines()[-1])
     assert error["code"] == "model_unavailable" and str(tmp_path / "x") in error["message"]
+
+
+def test_a_failing_request_in_a_batch_fails_alone_and_charges_nothing(
+    weights: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    plugins = tmp_path_factory.mktemp("plugins")
+    (plugins / "faulty_engine.py").write_text(FAULTY_ENGINE)
+    env = {**diffusion_env(weights), "PYTHONPATH": str(plugins),
+           "ATELIER_ENGINE": "faulty_engine:FaultyDiffusionEngine"}  # fmt: skip
+    server = start_server(tmp_path_factory.mktemp("faulty"), **env)
+    try:
+        token, _ = server.create_user(credits=1000)
+        with server.http(token) as http:
+            before = forward_passes(http)
+
+            def one(prompt: str) -> httpx.Response:
+                return http.post("/v1/images/generations", json={"prompt": prompt})
+
+            with ThreadPoolExecutor(3) as pool:
+                responses = list(pool.map(one, ["a dog", "POISON", "a bird"]))
+            assert [r.status_code for r in responses] == [200, 500, 200]
+            assert error_of(responses[1])["code"] == "internal_error"
+            # One batch of all three failed, then each ran alone: 1 + 3 forward passes.
+            assert forward_passes(http) - before == 4
+        assert server.balance(token) == 1000 - 2 * 40
+        assert "this prompt breaks the model" in server.log
+    finally:
+        server.stop()

@@ -19,17 +19,27 @@ class UnknownEngine(LookupError):
 
 
 def engine_class(name: str) -> type[GenerationEngine]:
-    try:
-        target = ENGINES[name]
-    except KeyError:
-        raise UnknownEngine(f"unknown engine {name!r}; available: {', '.join(ENGINES)}") from None
+    """The engine registered as ``name``, or the class a ``"module:Class"`` path names (an
+    engine of your own, subclassing ``GenerationEngine``)."""
+    target = ENGINES.get(name, name)
     module_name, _, class_name = target.partition(":")
-    try:
-        found: type[GenerationEngine] = getattr(importlib.import_module(module_name), class_name)
-    except ImportError as exc:
+    if not class_name:
         raise UnknownEngine(
-            f"engine {name!r} needs extra packages ({exc.name}); install atelier[diffusion]"
-        ) from exc
+            f"unknown engine {name!r}; available: {', '.join(ENGINES)}, or a 'module:Class' path"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if name in ENGINES:
+            raise UnknownEngine(
+                f"engine {name!r} needs extra packages ({exc.name}); install atelier[diffusion]"
+            ) from exc
+        raise UnknownEngine(f"engine {name!r}: cannot import {module_name} ({exc})") from exc
+    found = getattr(module, class_name, None)
+    if not (isinstance(found, type) and issubclass(found, GenerationEngine)):
+        raise UnknownEngine(
+            f"engine {name!r}: {class_name} is not a GenerationEngine in {module_name}"
+        )
     return found
 
 
