@@ -153,3 +153,30 @@ def test_a_single_file_checkpoint_loads_with_the_configs_beside_it(
     pickle.write_bytes(b"not loaded")
     with pytest.raises(ModelUnavailable, match="must be .safetensors"):
         DiffusionEngine({"recraftv3": pickle})
+
+
+def record_guidance(engine: DiffusionEngine) -> list[tuple[float, object]]:
+    """The (guidance scale, negative prompts) of every text-to-image call ``engine`` makes."""
+    model = engine.models["recraftv3"]
+    real, seen = model.text2img, []
+
+    def recording(**kwargs: Any) -> Any:
+        seen.append((kwargs["guidance_scale"], kwargs["negative_prompt"]))
+        return real(**kwargs)
+
+    model.text2img = recording
+    return seen
+
+
+def test_artistic_level_scales_guidance(tiny_weights: Path) -> None:
+    guided = DiffusionEngine({"recraftv3": tiny_weights}, steps=1, guidance=4.0)
+    seen = record_guidance(guided)
+    for level in (0, None, 5):
+        guided.generate(spec(artistic_level=level, negative_prompt="blurry"))
+    assert seen == [(4.0 * 1.3, ["blurry"]), (4.0, ["blurry"]), (4.0 * 0.7, ["blurry"])]
+
+    # A distilled model runs without guidance whatever the level, so without negatives too.
+    distilled = DiffusionEngine({"recraftv3": tiny_weights}, steps=1)
+    seen = record_guidance(distilled)
+    distilled.generate(spec(artistic_level=5, negative_prompt="blurry"))
+    assert seen == [(0.0, None)]
