@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 
 from atelier.engines.base import EditSpec, GenerationSpec, RasterImage, VectorImage
-from atelier.engines.diffusion import DiffusionEngine, ModelUnavailable
+from atelier.engines.diffusion import DiffusionEngine, ModelUnavailable, pull_toward_palette
 from atelier.engines.diffusion_configs import build_pipeline_folder
 from atelier.errors import InvalidRequest
 from tests.engines.original_checkpoint import single_file_model
@@ -180,3 +180,21 @@ def test_artistic_level_scales_guidance(tiny_weights: Path) -> None:
     seen = record_guidance(distilled)
     distilled.generate(spec(artistic_level=5, negative_prompt="blurry"))
     assert seen == [(0.0, None)]
+
+
+def test_colors_pull_each_pixel_toward_its_nearest_palette_colour(engine: DiffusionEngine) -> None:
+    image = Image.new("RGB", (4, 1))
+    image.putdata([(200, 20, 20), (20, 20, 200), (90, 100, 121), (255, 0, 0)])
+    pulled = pull_toward_palette(image, [(255, 0, 0), (0, 0, 255)], amount=0.5)
+    assert list(pulled.getdata()) == [(228, 10, 10), (10, 10, 228), (45, 50, 188), (255, 0, 0)]
+
+    red = (255, 0, 0)
+    plain = raster(engine.generate(spec(seed=4, background_color=red))[0])
+    steered = raster(engine.generate(spec(seed=4, colors=(red,)))[0])
+
+    def distance_to_red(im: Image.Image) -> float:
+        r, g, b = (sum(band.getdata()) / (im.width * im.height) for band in im.split())
+        return float(((255 - r) ** 2 + g**2 + b**2) ** 0.5)
+
+    # A lone background colour only words the prompt; a palette also pulls the pixels.
+    assert distance_to_red(steered) < 0.8 * distance_to_red(plain)

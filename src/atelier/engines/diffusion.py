@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import diffusers
+import numpy as np
 import torch
 from PIL import Image
 
 from atelier.engines.base import (
+    RGB,
     Artifact,
     EditSpec,
     GenerationEngine,
@@ -50,6 +52,9 @@ _VECTOR_COLORS = 12
 # literally, high ones leave the model freer. Distilled models (guidance <= 1) run without
 # guidance, so for them the level only changes the prompt's wording.
 ARTISTIC_GUIDANCE = (1.3, 1.15, 1.0, 0.9, 0.8, 0.7)
+# Asked-for colours are named in the prompt, which models follow loosely; then every pixel is
+# also moved this fraction of the way to its nearest palette colour.
+PALETTE_PULL = 0.35
 
 
 @dataclass
@@ -154,6 +159,19 @@ def prepare_model(
     )
 
 
+def pull_toward_palette(
+    image: Image.Image, palette: Sequence[RGB], amount: float = PALETTE_PULL
+) -> Image.Image:
+    """``image`` with each pixel moved ``amount`` of the way to its nearest palette colour."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.float32).reshape(-1, 3)
+    colors = np.asarray(palette, dtype=np.float32)
+    # |p - c|^2 without materialising every (pixel, colour, channel) difference.
+    distances = (colors**2).sum(1) - 2 * pixels @ colors.T
+    nearest = colors[distances.argmin(1)]
+    moved = np.clip(np.rint(pixels + amount * (nearest - pixels)), 0, 255).astype(np.uint8)
+    return Image.fromarray(moved.reshape(image.height, image.width, 3))
+
+
 def _latent_size(width: int, height: int) -> tuple[int, int]:
     return (
         max(_MULTIPLE, round(width / _MULTIPLE) * _MULTIPLE),
@@ -235,16 +253,19 @@ class DiffusionEngine(GenerationEngine):
     # --- the engine interface ------------------------------------------------------------
 
     def generate(self, spec: GenerationSpec) -> list[Artifact]:
-        images = self._submit(spec, "text2img")
+        palette = spec.colors or spec.style_palette
+        # The background colour joins a palette; alone it would pull the subject to it too.
+        targets = (
+            palette + (spec.background_color,) if palette and spec.background_color else palette
+        )
         results: list[Artifact] = []
-        for image in images:
+        for image in self._submit(spec, "text2img"):
+            if targets and not spec.vector:  # vector output is snapped to the palette instead
+                image = pull_toward_palette(image, targets)
             if not spec.no_text and spec.text_layout:
                 # Words are drawn after generation, exactly where the layout puts them.
-                draw_text_layout(image, spec.text_layout, spec.colors or spec.style_palette)
-            if spec.vector:
-                results.append(self._vector(image, spec))
-            else:
-                results.append(RasterImage(image))
+                draw_text_layout(image, spec.text_layout, palette)
+            results.append(self._vector(image, targets) if spec.vector else RasterImage(image))
         return results
 
     def edit(self, spec: EditSpec) -> list[Image.Image]:
@@ -338,12 +359,8 @@ class DiffusionEngine(GenerationEngine):
             start += len(w.seeds)
         return results
 
-    def _vector(self, image: Image.Image, spec: GenerationSpec) -> VectorImage:
-        palette = spec.colors or spec.style_palette
+    def _vector(self, image: Image.Image, palette: tuple[RGB, ...]) -> VectorImage:
         options = VectorizeOptions(
-            color_reduction=len(palette) + 1 if palette else _VECTOR_COLORS,
-            palette=tuple(palette) + ((spec.background_color,) if spec.background_color else ())
-            if palette
-            else None,
+            color_reduction=len(palette) if palette else _VECTOR_COLORS, palette=palette or None
         )
         return VectorImage(vectorize(image, options), image.width, image.height)
