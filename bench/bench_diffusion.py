@@ -54,7 +54,7 @@ def main() -> None:
     gpu = torch.cuda.is_available()
     parser.add_argument("--arch", default="sd-turbo" if gpu else "tiny-sd")
     parser.add_argument("--size", type=int, default=512 if gpu else 256)
-    parser.add_argument("--steps", type=int, default=1)
+    parser.add_argument("--steps", default="1,4", help="denoising steps, comma-separated")
     parser.add_argument("--concurrency", default="1,8")
     parser.add_argument("--requests", type=int, default=32 if gpu else 16)
     parser.add_argument("--compile", action="store_true", help="torch.compile the UNet in (b)")
@@ -67,16 +67,18 @@ def main() -> None:
     plain.set_progress_bar_config(disable=True)
     plain_lock = threading.Lock()  # one pipeline object is not safe to call concurrently
 
+    steps = [int(s) for s in args.steps.split(",")]
+
     def run_plain(i: int) -> object:
         with plain_lock:
             return plain(
-                "a photo of a cat", num_inference_steps=args.steps, guidance_scale=0.0,
+                "a photo of a cat", num_inference_steps=engine.steps, guidance_scale=0.0,
                 width=args.size, height=args.size,
                 generator=torch.Generator(device).manual_seed(i),
             ).images  # fmt: skip
 
     engine = DiffusionEngine(
-        {"recraftv3": copy.deepcopy(plain)}, steps=args.steps, max_batch=8,
+        {"recraftv3": copy.deepcopy(plain)}, steps=steps[0], max_batch=8,
         batch_wait_seconds=0.02, compile_unet=args.compile,
     )  # fmt: skip
 
@@ -87,20 +89,24 @@ def main() -> None:
         )  # fmt: skip
         return engine.generate(spec)
 
-    with FlopCounterMode(display=False) as counter:
-        run_plain(0)
-    flops_per_image = counter.get_total_flops()
     peak = peak_flops()
     name = torch.cuda.get_device_name() if gpu else f"CPU ({os.cpu_count()} cores)"
-    print(f"{args.arch} {args.size}x{args.size}, {args.steps} step(s), {name}; "
-          f"(b) runs in {str(dtype).removeprefix('torch.')}; "
-          f"{flops_per_image / 1e12:.2f} TFLOP per image")  # fmt: skip
-    print(f"{'concurrency':>11} {'(a) img/s':>10} {'(b) img/s':>10} {'b/a':>6} {'MFU (b)':>8}")
-    for concurrency in (int(c) for c in args.concurrency.split(",")):
-        a = statistics.median(measure(run_plain, args.requests, concurrency) for _ in range(2))
-        b = statistics.median(measure(run_engine, args.requests, concurrency) for _ in range(2))
-        mfu = f"{100 * b * flops_per_image / peak:7.1f}%" if peak else "    n/a"
-        print(f"{concurrency:>11} {a:>10.2f} {b:>10.2f} {b / a:>6.2f} {mfu:>8}")
+    print(f"{args.arch} {args.size}x{args.size}, {name}; (a) runs in "
+          f"{str(plain.dtype).removeprefix('torch.')}, (b) in {str(dtype).removeprefix('torch.')}"
+          f"{', UNet compiled' if args.compile else ''}")  # fmt: skip
+    print(f"{'steps':>5} {'GFLOP/img':>9} {'concurrency':>11} {'(a) img/s':>10} "
+          f"{'(b) img/s':>10} {'b/a':>6} {'MFU (b)':>8}")  # fmt: skip
+    for count in steps:
+        engine.steps = count  # (a) runs as many steps as the engine
+        with FlopCounterMode(display=False) as counter:
+            run_plain(0)
+        flops_per_image = counter.get_total_flops()
+        for concurrency in (int(c) for c in args.concurrency.split(",")):
+            a = statistics.median(measure(run_plain, args.requests, concurrency) for _ in range(2))
+            b = statistics.median(measure(run_engine, args.requests, concurrency) for _ in range(2))
+            mfu = f"{100 * b * flops_per_image / peak:7.1f}%" if peak else "    n/a"
+            print(f"{count:>5} {flops_per_image / 1e9:>9.1f} {concurrency:>11} "
+                  f"{a:>10.2f} {b:>10.2f} {b / a:>6.2f} {mfu:>8}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
