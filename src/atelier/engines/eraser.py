@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from atelier.errors import AtelierError, InvalidRequest
+from atelier.errors import InvalidRequest, ModelUnavailable
 
 _LAMA_SIZE = 512
 # Fraction of the mask's bounding box added as context on each side of the crop fed to a model.
@@ -44,11 +44,8 @@ class EraseMaskMismatch(InvalidRequest):
     code = "invalid_mask"
 
 
-class EraserModelError(AtelierError):
+class EraserModelError(ModelUnavailable):
     """The configured ONNX inpainting model cannot be loaded or run (a deployment problem)."""
-
-    status = 503
-    code = "eraser_unavailable"
 
 
 @dataclass(frozen=True)

