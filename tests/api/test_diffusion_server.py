@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from PIL import Image, ImageChops, ImageDraw
 
 from atelier.engines.diffusion_configs import build_pipeline_folder
 from tests.conftest import Server, encode, error_of, start_server
+from tests.engines.original_checkpoint import single_file_model
 
 # An engine of the user's own, named by ATELIER_ENGINE="module:Class": the diffusers engine with
 # a model that breaks on one prompt, as a real model breaks on one input (NaNs, OOM).
@@ -149,14 +151,17 @@ def test_edits_through_the_same_engine(http: httpx.Client) -> None:
 
 
 def test_atelier_models_and_startup_errors(weights: Path, tmp_path: Path) -> None:
-    env = {**__import__("os").environ, **diffusion_env(weights)}
+    single = single_file_model(weights, tmp_path / "single")
+    models = {"recraftv3": str(weights), "recraftv2": str(single)}
+    env = {**os.environ, **diffusion_env(weights), "ATELIER_DIFFUSION_MODELS": json.dumps(models)}
     listed = subprocess.run(
         [sys.executable, "-m", "atelier", "models", "--data-dir", str(tmp_path)],
         capture_output=True, text=True, env=env, timeout=300,
     )  # fmt: skip
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == [
-        {"id": "recraftv3", "engine": "diffusers", "path": str(weights), "loads": True}
+        {"id": "recraftv3", "engine": "diffusers", "path": str(weights), "loads": True},
+        {"id": "recraftv2", "engine": "diffusers", "path": str(single), "loads": True},
     ]
     missing = {**env, "ATELIER_DIFFUSION_MODELS": json.dumps({"recraftv3": str(tmp_path / "x")})}
     served = subprocess.run(
