@@ -15,7 +15,7 @@ from PIL import Image, ImageChops, ImageDraw
 
 from atelier.engines.base import EditSpec, GenerationSpec, RasterImage, VectorImage
 from atelier.engines.diffusion import DiffusionEngine, ModelUnavailable, pull_toward_palette
-from atelier.engines.diffusion_configs import build_pipeline_folder
+from atelier.engines.diffusion_configs import build_pipeline, build_pipeline_folder
 from atelier.errors import InvalidRequest
 from tests.engines.original_checkpoint import single_file_model
 
@@ -153,6 +153,16 @@ def test_a_single_file_checkpoint_loads_with_the_configs_beside_it(
     pickle.write_bytes(b"not loaded")
     with pytest.raises(ModelUnavailable, match="must be .safetensors"):
         DiffusionEngine({"recraftv3": pickle})
+
+
+def test_a_folder_of_fp16_variant_weights_loads(engine: DiffusionEngine, tmp_path: Path) -> None:
+    # What people download from a model repository: only the *.fp16.safetensors files.
+    build_pipeline("tiny-sd").save_pretrained(tmp_path, safe_serialization=True, variant="fp16")
+    assert not list(tmp_path.glob("*/diffusion_pytorch_model.safetensors"))
+    variant = DiffusionEngine({"recraftv3": tmp_path}, steps=2, batch_wait_seconds=0)
+    image = raster(variant.generate(spec(seed=8))[0])
+    same = raster(engine.generate(spec(seed=8))[0])
+    assert ImageChops.difference(image, same).convert("L").getextrema()[1] <= 2
 
 
 def record_guidance(engine: DiffusionEngine) -> list[tuple[float, object]]:

@@ -103,13 +103,25 @@ def load_model(
             pipe = _single_file_pipeline(model_id, path, dtype)
         else:
             pipe = diffusers.AutoPipelineForText2Image.from_pretrained(
-                str(path), dtype=dtype, local_files_only=True
+                str(path), dtype=dtype, local_files_only=True, variant=_weights_variant(path)
             )
     except ModelUnavailable:
         raise
     except Exception as exc:  # diffusers raises many kinds for a broken or partial folder
         raise ModelUnavailable(f"weights for {model_id} at {path} do not load: {exc}") from exc
     return prepare_model(pipe, device, dtype, compile_unet)
+
+
+def _weights_variant(folder: Path) -> str | None:
+    """ "fp16" for a folder that holds only the fp16 variant of the UNet's weights.
+
+    Hugging Face repositories often offer ``diffusion_pytorch_model.fp16.safetensors`` beside
+    the full-precision file, and people download only the smaller one.
+    """
+    unet = folder / "unet"
+    if (unet / "diffusion_pytorch_model.safetensors").exists():
+        return None
+    return "fp16" if (unet / "diffusion_pytorch_model.fp16.safetensors").exists() else None
 
 
 def _single_file_pipeline(model_id: str, path: Path, dtype: torch.dtype) -> Any:
