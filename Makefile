@@ -44,7 +44,7 @@ bench-gpu: install
 # Wheels the lent GPU machine lacks (its python3 is 3.12), for bench/on_device.sh.
 device-wheels:
 	rm -rf .whl
-	python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
 	  --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 \
 	  -d .whl "diffusers>=0.40" vtracer importlib_metadata
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,14 +222,13 @@ class DiffusionEngine(GenerationEngine):
                 )
             else:  # an already built pipeline (benchmarks, embedding applications)
                 self.models[model_id] = prepare_model(source, self.device, self.dtype, compile_unet)
-        self.images_made = 0
-        self._lock = threading.Lock()
+        self.images_made = 0  # written only by the batcher's thread, like batcher.calls
         self.batcher = Batcher(self._run_batch, max_size=max_batch, max_wait=batch_wait_seconds)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DiffusionEngine:
         return cls(
-            {k: Path(v) for k, v in settings.diffusion_models.items()},
+            dict(settings.diffusion_models),
             steps=settings.diffusion_steps,
             guidance=settings.diffusion_guidance,
             max_batch=settings.diffusion_max_batch,
@@ -246,7 +244,7 @@ class DiffusionEngine(GenerationEngine):
         for model_id, path in settings.diffusion_models.items():
             row: dict[str, object] = {"id": model_id, "engine": cls.name, "path": str(path)}
             try:
-                load_model(model_id, Path(path), device, dtype, compile_unet=False)
+                load_model(model_id, path, device, dtype, compile_unet=False)
                 row["loads"] = True
             except ModelUnavailable as exc:
                 row.update(loads=False, error=exc.message)
@@ -363,8 +361,7 @@ class DiffusionEngine(GenerationEngine):
                 image=images, mask_image=masks, width=first.width, height=first.height, **common
             )
         flat: list[Image.Image] = [image.convert("RGB") for image in output.images]
-        with self._lock:
-            self.images_made += len(flat)
+        self.images_made += len(flat)
         results, start = [], 0
         for w in works:
             results.append(flat[start : start + len(w.seeds)])

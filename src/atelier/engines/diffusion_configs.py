@@ -127,6 +127,17 @@ TINY_SDXL_UNET: dict[str, Any] = {
     "projection_class_embeddings_input_dim": 80,
 }
 
+# What the released SD 2.x and SDXL UNet configs share.
+RELEASED_UNET_SETTINGS: dict[str, Any] = {
+    "act_fn": "silu",
+    "norm_num_groups": 32,
+    "norm_eps": 1e-5,
+    "flip_sin_to_cos": True,
+    "freq_shift": 0,
+    "downsample_padding": 1,
+    "mid_block_scale_factor": 1,
+}
+
 # stabilityai/sd-turbo (the SD 2.1 base architecture), unet/config.json.
 SD_TURBO_UNET: dict[str, Any] = {
     "sample_size": 64,
@@ -149,13 +160,7 @@ SD_TURBO_UNET: dict[str, Any] = {
     "attention_head_dim": [5, 10, 20, 20],
     "cross_attention_dim": 1024,
     "use_linear_projection": True,
-    "act_fn": "silu",
-    "norm_num_groups": 32,
-    "norm_eps": 1e-5,
-    "flip_sin_to_cos": True,
-    "freq_shift": 0,
-    "downsample_padding": 1,
-    "mid_block_scale_factor": 1,
+    **RELEASED_UNET_SETTINGS,
     "upcast_attention": False,
 }
 
@@ -203,16 +208,9 @@ SDXL_UNET: dict[str, Any] = {
     "addition_embed_type_num_heads": 64,
     "addition_time_embed_dim": 256,
     "projection_class_embeddings_input_dim": 2816,  # 6 * 256 + 1280
-    "act_fn": "silu",
-    "norm_num_groups": 32,
-    "norm_eps": 1e-5,
-    "flip_sin_to_cos": True,
-    "freq_shift": 0,
-    "downsample_padding": 1,
-    "mid_block_scale_factor": 1,
+    **RELEASED_UNET_SETTINGS,
 }
 
-# The SDXL VAE: the SD one's architecture, retrained, with its own scaling factor.
 # The SDXL VAE: the SD one's architecture, retrained, with its own scaling factor; it overflows
 # in float16, so SDXL pipelines decode in float32 when its config says so.
 SDXL_VAE: dict[str, Any] = {
@@ -283,20 +281,6 @@ CONFIGS: dict[Architecture, PipelineConfig] = {
 
 
 @cache
-def bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's map of bytes to printable characters, the alphabet of byte-level BPE."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1)]
-    printable += range(ord("®"), ord("ÿ") + 1)
-    mapping = {byte: chr(byte) for byte in printable}
-    extra = 0
-    for byte in range(256):
-        if byte not in mapping:
-            mapping[byte] = chr(256 + extra)
-            extra += 1
-    return mapping
-
-
-@cache
 def tokenizer_files() -> tuple[dict[str, int], tuple[str, ...]]:
     """A small CLIP vocabulary and its merges, laid out like the real one.
 
@@ -304,13 +288,16 @@ def tokenizer_files() -> tuple[dict[str, int], tuple[str, ...]]:
     tokenizes; then the merges that spell COMMON_WORDS; the special tokens last, as in CLIP,
     where the end token has the highest id.
     """
-    characters = list(bytes_to_unicode().values())
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    alphabet = bytes_to_unicode()  # GPT-2's printable character for each byte
+    characters = list(alphabet.values())
     tokens = characters + [character + "</w>" for character in characters]
     ranks: dict[tuple[str, str], int] = {}
     for word in COMMON_WORDS:
         # Encode the word with the merges so far, then add merges joining what is left, left to
         # right. Earlier words keep encoding whole: their merges rank before the new ones.
-        spelling = bytes_to_unicode_text(word)
+        spelling = "".join(alphabet[byte] for byte in word.encode())
         pieces = bpe([*spelling[:-1], spelling[-1] + "</w>"], ranks)
         while len(pieces) > 1:
             ranks[(pieces[0], pieces[1])] = len(ranks)
@@ -333,12 +320,6 @@ def bpe(pieces: list[str], ranks: dict[tuple[str, str], int]) -> list[str]:
             break
         pieces[index : index + 2] = [pieces[index] + pieces[index + 1]]
     return pieces
-
-
-def bytes_to_unicode_text(text: str) -> str:
-    """The characters by which byte-level BPE spells `text`."""
-    mapping = bytes_to_unicode()
-    return "".join(mapping[byte] for byte in text.encode())
 
 
 def build_tokenizer(pad_token: str) -> Any:
