@@ -104,6 +104,9 @@ AIML_SIZE_PRESETS: dict[str, tuple[int, int]] = {
     "landscape_16_9": (1820, 1024),
 }
 
+# What GET /v1/models lists: Recraft's models and the AI/ML API's name for recraftv3.
+LISTED_MODELS = {**MODELS, AIML_MODEL: "Recraft V3, as the AI/ML API names it"}
+
 # Characters a text_layout word may contain. Letters are checked case-insensitively: the spec's
 # own example ("Recraft") uses lower case although its list holds capitals only.
 TEXT_LAYOUT_CHARACTERS = frozenset(

@@ -36,15 +36,23 @@ def _settings(**overrides: Any) -> Settings:
         raise  # unreachable; keeps type checkers content
 
 
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="ATELIER_DATA_DIR",
+    help="Data directory (env ATELIER_DATA_DIR; default ./var)",
+)
+engine_option = click.option(
+    "--engine",
+    envvar="ATELIER_ENGINE",
+    help="Generation engine: preview, diffusers or module:Class",
+)
+
+
 def admin_command(func: Callable[..., object]) -> Callable[..., None]:
     """Adds --data-dir, opens the database, prints the result as JSON, errors to stderr."""
 
-    @click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="ATELIER_DATA_DIR",
-        help="Data directory (env ATELIER_DATA_DIR; default ./var)",
-    )
+    @data_dir_option
     @functools.wraps(func)
     def wrapper(data_dir: Path | None, **kwargs: Any) -> None:
         settings = _settings(data_dir=data_dir)
@@ -57,22 +65,13 @@ def admin_command(func: Callable[..., object]) -> Callable[..., None]:
     return wrapper
 
 
-engine_option = click.option(
-    "--engine",
-    envvar="ATELIER_ENGINE",
-    help="Generation engine: preview, diffusers or module:Class",
-)
-
-
 @click.group()
 def main() -> None:
     """atelier: a self-hosted server of the Recraft image API."""
 
 
 @main.command()
-@click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="ATELIER_DATA_DIR"
-)
+@data_dir_option
 @click.option("--host", envvar="ATELIER_HOST", help="Interface to listen on (127.0.0.1)")
 @click.option("--port", type=int, envvar="ATELIER_PORT", help="Port to listen on (8000)")
 @click.option("--public-url", envvar="ATELIER_PUBLIC_URL", help="Base of image URLs")
@@ -104,9 +103,7 @@ def serve(
 
 
 @main.command()
-@click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="ATELIER_DATA_DIR"
-)
+@data_dir_option
 @engine_option
 def models(data_dir: Path | None, engine: str | None) -> None:
     """List the models the configured engine serves and whether their weights load."""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from atelier.fetching import parse_allow_entry
 
 MB = 1024 * 1024
 
@@ -40,7 +43,7 @@ class Settings(BaseSettings):
         description="ONNX matting model of removeBackground/replaceBackground: ISNet (fetched "
         "by `make`) or a rembg u2net/birefnet file",
     )
-    matting_preset: str | None = Field(
+    matting_preset: Literal["isnet", "u2net", "birefnet"] | None = Field(
         None, description="isnet, u2net or birefnet when the matting model's input is ambiguous"
     )
     eraser_model_path: Path | None = Field(
@@ -78,6 +81,13 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "atelier.sqlite3"
+
+    @field_validator("image_fetch_allowed_hosts")
+    @classmethod
+    def _hosts_parse(cls, hosts: list[str]) -> list[str]:
+        for entry in hosts:
+            parse_allow_entry(entry)  # its ValueError says which entry and why
+        return hosts
 
     @property
     def images_dir(self) -> Path:

@@ -51,9 +51,7 @@ RECRAFT_ONLY_FIELDS = frozenset(GenerateRequest.model_fields) - frozenset(
 URL_EDIT_STRENGTH = 0.5
 
 
-def detect_dialect(body: object) -> Dialect:
-    if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object; " + ACCEPTED_FORMS)
+def detect_dialect(body: dict[str, Any]) -> Dialect:
     model, fields = body.get("model"), frozenset(body)
     if model == catalog.AIML_MODEL:
         mixed = sorted(fields & RECRAFT_ONLY_FIELDS)

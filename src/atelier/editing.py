@@ -3,7 +3,6 @@ variateImage. Same rules, prices and credits as generation; the engine does the 
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 
@@ -16,30 +15,26 @@ from atelier.api.schemas import (
     OpenAIEditRequest,
     VariateRequest,
 )
-from atelier.engines.base import EditSpec, GenerationSpec, RasterImage, VectorImage
+from atelier.engines.base import Artifact, EditSpec, GenerationSpec, RasterImage, VectorImage
 from atelier.engines.matting import BackgroundRemover
 from atelier.engines.vectorizer import vectorize
 from atelier.errors import InvalidRequest
 from atelier.generation import Generation, ImageGenerator, parse_size
-from atelier.uploads import open_image, open_mask
+from atelier.uploads import check_mask, open_image, open_mask
 
 # How far a variation moves from its input: enough to differ, little enough to be recognisable.
 VARIATION_STRENGTH = 0.35
 
 
-def openai_mask(data: bytes) -> bytes:
+def openai_mask(mask: Image.Image) -> Image.Image:
     """An OpenAI-style mask (transparent where to edit) as a Recraft mask (white where to edit).
 
-    Grayscale masks are already Recraft's kind and pass unchanged.
+    A mask without transparency is taken as Recraft's kind and left for ``check_mask`` to judge.
     """
-    mask = open_image(data, "mask", catalog.IMAGE_LIMITS)
-    if "A" not in mask.getbands() and mask.mode != "P":
-        return data
+    if "A" not in mask.getbands() and not (mask.mode == "P" and "transparency" in mask.info):
+        return mask
     alpha = mask.convert("RGBA").getchannel("A")
-    converted = alpha.point(lambda value: 255 if value == 0 else 0)
-    buffer = io.BytesIO()
-    converted.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return alpha.point(lambda value: 255 if value == 0 else 0)
 
 
 class ImageEditor:
@@ -56,19 +51,41 @@ class ImageEditor:
         mask_data: bytes | None = None,
         size: tuple[int, int] | None = None,
     ) -> Generation:
-        """One of catalog.EDITS; inpaint and generateBackground take a mask.
+        """One of catalog.EDITS, from uploads; inpaint and generateBackground take a mask.
 
         The output has the input's size unless ``size`` asks otherwise (imageToImage only).
         """
-        operation, price_key = catalog.EDITS[endpoint]
+        needs_mask = endpoint in ("inpaint", "generateBackground")
+        if needs_mask and mask_data is None:
+            raise InvalidRequest("mask is required: send it as a file part named 'mask'", "mask")
         image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
         mask = None
-        if endpoint in ("inpaint", "generateBackground"):
-            if mask_data is None:
-                raise InvalidRequest(
-                    "mask is required: send it as a file part named 'mask'", "mask"
-                )
+        if needs_mask and mask_data is not None:
             mask = open_mask(mask_data, "mask", catalog.IMAGE_LIMITS, image.size)
+        return self._edit(user_id, endpoint, req, image, mask, size)
+
+    def openai_edit(
+        self, user_id: str, req: OpenAIEditRequest, image_data: bytes, mask_data: bytes | None
+    ) -> Generation:
+        """OpenAI's images.edit: an inpaint where a mask is transparent, else imageToImage."""
+        size = None if req.size is None else parse_size(req.size)
+        image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
+        if mask_data is None:
+            return self._edit(user_id, "imageToImage", req, image, None, size)
+        uploaded = open_image(mask_data, "mask", catalog.IMAGE_LIMITS)
+        mask = check_mask(openai_mask(uploaded), "mask", image.size)
+        return self._edit(user_id, "inpaint", req, image, mask, size)
+
+    def _edit(
+        self,
+        user_id: str,
+        endpoint: str,
+        req: GenerationParams,
+        image: Image.Image,
+        mask: Image.Image | None,
+        size: tuple[int, int] | None,
+    ) -> Generation:
+        operation, price_key = catalog.EDITS[endpoint]
         if size is not None and size != image.size and operation != "image_to_image":
             raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
         spec = self.generator.plan(user_id, req, size or image.size, models=("recraftv3",))
@@ -86,8 +103,8 @@ class ImageEditor:
         return self._run(user_id, spec, price * spec.n, endpoint, req.image_format, make)
 
     def variate(self, user_id: str, req: VariateRequest, image_data: bytes) -> Generation:
-        image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
         size = parse_size(req.size)
+        image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
         seed = req.random_seed if req.random_seed is not None else req.seed
         params = GenerationParams(
             prompt="a variation of the input image", n=req.n, random_seed=seed
@@ -110,15 +127,12 @@ class ImageEditor:
         image_format: str | None,
         make: Callable[[], list[Image.Image]],
     ) -> Generation:
-        generator = self.generator
-        with generator.ledger.charged(user_id, units, reason):
-            generator.rate_limiter.acquire(user_id, spec.n)
-            delivered = []
-            for image in make():
-                artifact = (
-                    VectorImage(vectorize(image), image.width, image.height)
-                    if spec.vector
-                    else RasterImage(image)
-                )
-                delivered.append(generator.deliver(user_id, artifact, image_format))
+        def artifacts() -> list[Artifact]:
+            if spec.vector:  # edits work on pixels; vector styles are traced afterwards
+                return [VectorImage(vectorize(im), im.width, im.height) for im in make()]
+            return [RasterImage(im) for im in make()]
+
+        delivered = self.generator.charge_and_deliver(
+            user_id, units, reason, spec.n, image_format, artifacts
+        )
         return Generation(int(time.time()), units, delivered)

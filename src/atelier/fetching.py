@@ -246,7 +246,7 @@ class _Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-def _parse_allow_entry(entry: str) -> tuple[str | IPAddress, int | None]:
+def parse_allow_entry(entry: str) -> tuple[str | IPAddress, int | None]:
     """Parse "host", "host:port", "1.2.3.4", "1.2.3.4:80", "::1" or "[::1]:80" as (host, port)."""
     text = entry.strip().lower()
     host, port = text, None
@@ -262,10 +262,10 @@ def _parse_allow_entry(entry: str) -> tuple[str | IPAddress, int | None]:
         return canonical_address(ipaddress.ip_address(host)), port
     except ValueError:
         pass
-    name = host.rstrip(".").encode("idna").decode("ascii")
-    if not _HOSTNAME.fullmatch(name):
+    ascii_host = _ascii_host_name(host.rstrip("."))
+    if ascii_host is None or not _HOSTNAME.fullmatch(ascii_host):
         raise ValueError(f"allowed host {entry!r} is not a host name or an IP address")
-    return name, port
+    return ascii_host, port
 
 
 def _describe(target: _Target, hop: int) -> str:
@@ -296,7 +296,7 @@ class ImageFetcher:
         self._allowed_names = {}
         self._allowed_addresses = {}
         for entry in self.allowed_hosts:
-            host, port = _parse_allow_entry(entry)
+            host, port = parse_allow_entry(entry)
             if isinstance(host, str):
                 self._allowed_names.setdefault(host, set()).add(port)
             else:
@@ -330,7 +330,7 @@ class ImageFetcher:
     # -- checks before connecting ------------------------------------------------------------
 
     def _name_allowed(self, target: _Target) -> bool:
-        ports = self._allowed_names.get(target.host.rstrip("."), set())
+        ports = self._allowed_names.get(target.host, set())
         return None in ports or target.port in ports
 
     def _address_allowed(self, address: IPAddress, port: int) -> bool:

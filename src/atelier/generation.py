@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from atelier import catalog
@@ -180,11 +181,26 @@ class ImageGenerator:
         size = catalog.DEFAULT_SIZE if req.size is None else parse_size(req.size, sizes)
         spec = self.plan(user_id, req, size, req.text_layout)
         units = self.prices[catalog.generation_price_key(spec.model, spec.vector)] * spec.n
-        with self.ledger.charged(user_id, units, f"generation:{spec.model}:{spec.style}"):
-            self.rate_limiter.acquire(user_id, spec.n)
-            artifacts = self.engine.generate(spec)
-            delivered = [self.deliver(user_id, a, req.image_format) for a in artifacts]
+        delivered = self.charge_and_deliver(
+            user_id, units, f"generation:{spec.model}:{spec.style}", spec.n, req.image_format,
+            lambda: self.engine.generate(spec),
+        )  # fmt: skip
         return Generation(int(time.time()), units, delivered)
+
+    def charge_and_deliver(
+        self,
+        user_id: str,
+        units: int,
+        reason: str,
+        count: int,
+        image_format: str | None,
+        make: Callable[[], list[Artifact]],
+    ) -> list[DeliveredImage]:
+        """Hold ``units`` credits, take ``count`` images of the rate limit, then make and store
+        the results; the credits are charged only if all of it succeeds, else released."""
+        with self.ledger.charged(user_id, units, reason):
+            self.rate_limiter.acquire(user_id, count)
+            return [self.deliver(user_id, artifact, image_format) for artifact in make()]
 
     def deliver(self, user_id: str, artifact: Artifact, image_format: str | None) -> DeliveredImage:
         """Encode and store one result."""

@@ -43,14 +43,8 @@ class Toolbox:
 
     def vectorize(self, user_id: str, data: bytes, req: VectorizeRequest) -> ToolResult:
         image = open_image(data, "file", catalog.IMAGE_LIMITS)
-        default = VectorizeOptions()
-        options = VectorizeOptions(
-            color_reduction=req.color_reduction,
-            filter_speckle=default.filter_speckle
-            if req.filter_speckle is None
-            else req.filter_speckle,
-            stacking=req.stacking or default.stacking,
-        )
+        asked = req.model_dump(include={"color_reduction", "filter_speckle", "stacking"})
+        options = VectorizeOptions(**{k: v for k, v in asked.items() if v is not None})
         return self._run(
             user_id,
             "vectorization",
@@ -77,20 +71,19 @@ class Toolbox:
         )
 
     def erase_region(self, user_id: str, data: bytes, mask_data: bytes | None) -> ToolResult:
-        image = open_image(data, "image", catalog.SMALL_IMAGE_LIMITS)
         if mask_data is None:
             raise InvalidRequest("mask is required: send it as a file part named 'mask'", "mask")
+        image = open_image(data, "image", catalog.SMALL_IMAGE_LIMITS)
         mask = open_mask(mask_data, "mask", catalog.SMALL_IMAGE_LIMITS, image.size)
         return self._run(
             user_id, "erase_region", lambda: RasterImage(self.eraser.erase(image, mask))
         )
 
     def _run(self, user_id: str, price_key: str, make: Callable[[], Artifact]) -> ToolResult:
-        generator = self.generator
-        units = generator.prices[price_key]
-        with generator.ledger.charged(user_id, units, price_key):
-            generator.rate_limiter.acquire(user_id, 1)
-            delivered = generator.deliver(user_id, make(), "png")
+        units = self.generator.prices[price_key]
+        [delivered] = self.generator.charge_and_deliver(
+            user_id, units, price_key, 1, "png", lambda: [make()]
+        )
         return ToolResult(int(time.time()), units, delivered)
 
 

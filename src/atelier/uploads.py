@@ -55,7 +55,11 @@ def open_image(data: bytes, field: str, limits: ImageLimits) -> Image.Image:
 
 def open_mask(data: bytes, field: str, limits: ImageLimits, size: tuple[int, int]) -> Image.Image:
     """A mask as the spec defines it: grayscale, only 0 and 255, the image's size; mode "L"."""
-    mask = open_image(data, field, limits)
+    return check_mask(open_image(data, field, limits), field, size)
+
+
+def check_mask(mask: Image.Image, field: str, size: tuple[int, int]) -> Image.Image:
+    """``mask`` as mode "L" if it is a valid mask for an image of ``size`` (see open_mask)."""
     if mask.mode not in GRAYSCALE_MODES:
         raise InvalidRequest(
             f"{field} must be a grayscale image (it is {mask.mode}); white = change, black = keep",

@@ -4,14 +4,13 @@ generateBackground, variateImage."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from atelier.api.deps import ServicesDep, UserDep
-from atelier.api.forms import multipart_openapi, read_form
+from atelier.api.forms import Endpoint, multipart_post, read_form
 from atelier.api.generations import generation_response
 from atelier.api.schemas import (
     GenerateResponse,
@@ -20,19 +19,13 @@ from atelier.api.schemas import (
     VariateRequest,
 )
 
-Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 router = APIRouter(prefix="/v1/images", tags=["edits"])
 
 
 def _post(
-    path: str, model: type[BaseModel], files: tuple[str, ...]
+    path: str, params: type[BaseModel], files: tuple[str, ...]
 ) -> Callable[[Endpoint], Endpoint]:
-    return router.post(
-        path,
-        response_model=GenerateResponse,
-        response_model_exclude_none=True,
-        openapi_extra=multipart_openapi(model, files),
-    )
+    return multipart_post(router, path, GenerateResponse, params, files)
 
 
 async def _edit(
@@ -41,15 +34,13 @@ async def _edit(
     services: ServicesDep,
     endpoint: str,
     model: type[GenerationParams],
-    with_mask: bool,
 ) -> GenerateResponse:
     form = await read_form(request)
     form.check_no_other_files("image", "file", "mask")
     params = form.parse(model)
     image = form.file("image", "file")
-    mask = form.optional_file("mask") if with_mask else None
     generation = await run_in_threadpool(
-        services.editor.edit, user.id, endpoint, params, image, mask
+        services.editor.edit, user.id, endpoint, params, image, form.optional_file("mask")
     )
     return generation_response(services, generation, params.response_format)
 
@@ -58,26 +49,26 @@ async def _edit(
 async def image_to_image(
     request: Request, user: UserDep, services: ServicesDep
 ) -> GenerateResponse:
-    return await _edit(request, user, services, "imageToImage", ImageToImageRequest, False)
+    return await _edit(request, user, services, "imageToImage", ImageToImageRequest)
 
 
 @_post("/inpaint", GenerationParams, ("image", "mask"))
 async def inpaint(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
-    return await _edit(request, user, services, "inpaint", GenerationParams, True)
+    return await _edit(request, user, services, "inpaint", GenerationParams)
 
 
 @_post("/replaceBackground", GenerationParams, ("image",))
 async def replace_background(
     request: Request, user: UserDep, services: ServicesDep
 ) -> GenerateResponse:
-    return await _edit(request, user, services, "replaceBackground", GenerationParams, False)
+    return await _edit(request, user, services, "replaceBackground", GenerationParams)
 
 
 @_post("/generateBackground", GenerationParams, ("image", "mask"))
 async def generate_background(
     request: Request, user: UserDep, services: ServicesDep
 ) -> GenerateResponse:
-    return await _edit(request, user, services, "generateBackground", GenerationParams, True)
+    return await _edit(request, user, services, "generateBackground", GenerationParams)
 
 
 @_post("/variateImage", VariateRequest, ("image",))

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
@@ -24,7 +25,10 @@ from atelier.api.schemas import validate_as
 from atelier.errors import InvalidRequest
 
 M = TypeVar("M", bound=BaseModel)
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 JSON_FIELDS = ("controls", "text_layout")
+MAX_FILES = 4
+FORM_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 # Values per item for lists whose items cannot be told apart otherwise.
 ITEM_SIZES = {"colors": 3, "bbox": 2}
 _TOKEN = re.compile(r"\[([^\[\]]*)\]")
@@ -67,13 +71,33 @@ def multipart_openapi(model: type[BaseModel], files: tuple[str, ...]) -> dict[st
     return {"requestBody": {"content": {"multipart/form-data": {"schema": schema}}}}
 
 
-async def read_form(request: Request, max_files: int = 4) -> Form:
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        raise InvalidRequest("send the image and the parameters as multipart/form-data")
+def multipart_post(
+    router: APIRouter,
+    path: str,
+    response_model: type[BaseModel],
+    params: type[BaseModel],
+    files: tuple[str, ...],
+) -> Callable[[Endpoint], Endpoint]:
+    """``router.post`` for a multipart endpoint whose form fields are ``params``."""
+    return router.post(
+        path,
+        response_model=response_model,
+        response_model_exclude_none=True,
+        openapi_extra=multipart_openapi(params, files),
+    )
+
+
+def require_form(request: Request, what: str) -> None:
+    """Refuse a body that is not a form, saying that ``what`` is sent as multipart/form-data."""
+    if not request.headers.get("content-type", "").startswith(FORM_CONTENT_TYPES):
+        raise InvalidRequest(f"send {what} as multipart/form-data")
+
+
+async def read_form(request: Request) -> Form:
+    require_form(request, "the image and the parameters")
     items: list[tuple[str, str]] = []
     files: dict[str, bytes] = {}
-    async with request.form(max_files=max_files, max_fields=1000) as form:
+    async with request.form(max_files=MAX_FILES, max_fields=1000) as form:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
                 data = await value.read()

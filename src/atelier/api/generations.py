@@ -82,6 +82,6 @@ async def generate(
             for i in generation.images
         ]
         return JSONResponse(AimlResponse(images=images).model_dump(), status_code=201)
-    response_format = body.get("response_format")
-    response = generation_response(services, generation, str(response_format or "url"))
+    # The dialect has validated the body, response_format included.
+    response = generation_response(services, generation, body.get("response_format"))
     return JSONResponse(response.model_dump(exclude_none=True))

@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from atelier.api.deps import ServicesDep, UserDep
+from atelier.api.forms import require_form
 from atelier.api.schemas import Color, StyleCreated, StyleList, StyleOut
 from atelier.catalog import CUSTOM_STYLE_BASES
 from atelier.errors import InvalidRequest
@@ -47,9 +48,7 @@ def _out(style: Style) -> StyleOut:
     },
 )
 async def create_style(request: Request, user: UserDep, services: ServicesDep) -> StyleCreated:
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        raise InvalidRequest("send the style and its images as multipart/form-data")
+    require_form(request, "the style and its images")
     async with request.form(max_files=MAX_REFERENCE_IMAGES + 1, max_fields=32) as form:
         style = form.get("style")
         files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]

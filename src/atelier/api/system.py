@@ -18,6 +18,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/v1/models")
 async def list_models(services: ServicesDep) -> dict[str, object]:
     engine = services.generator.engine
+    stats = engine.stats()  # one reading for every row
     return {
         "object": "list",
         "data": [
@@ -28,11 +29,8 @@ async def list_models(services: ServicesDep) -> dict[str, object]:
                 "description": description,
                 "engine": engine.name,
                 "engine_description": engine.description,
-                "engine_stats": engine.stats(),
+                "engine_stats": stats,
             }
-            for model_id, description in {
-                **catalog.MODELS,
-                catalog.AIML_MODEL: "Recraft V3, as the AI/ML API names it",
-            }.items()
+            for model_id, description in catalog.LISTED_MODELS.items()
         ],
     }

@@ -4,32 +4,25 @@ eraseRegion. Each answers {"created", "credits", "image": {...}}."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from atelier.api.deps import ServicesDep, UserDep
-from atelier.api.forms import multipart_openapi, read_form
+from atelier.api.forms import Endpoint, multipart_post, read_form
 from atelier.api.generations import image_data
 from atelier.api.schemas import ToolRequest, ToolResponse, VectorizeRequest
 from atelier.services import Services
 from atelier.tools import ToolResult
 
-Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 router = APIRouter(prefix="/v1/images", tags=["tools"])
 
 
 def _post(
-    path: str, model: type[BaseModel], files: tuple[str, ...]
+    path: str, params: type[BaseModel], files: tuple[str, ...]
 ) -> Callable[[Endpoint], Endpoint]:
-    return router.post(
-        path,
-        response_model=ToolResponse,
-        response_model_exclude_none=True,
-        openapi_extra=multipart_openapi(model, files),
-    )
+    return multipart_post(router, path, ToolResponse, params, files)
 
 
 def _response(services: Services, result: ToolResult, response_format: str | None) -> ToolResponse:

@@ -122,11 +122,12 @@ class GenerationEngine(abc.ABC):
         base = replace(spec.base, style=style, vector=False)
         if style != spec.base.style:
             base = replace(base, substyle=None)
+        # Generated images have exactly the spec's size.
+        source = spec.image.convert("RGB").resize((base.width, base.height))
         results = []
         for artifact in self.generate(base):
             assert isinstance(artifact, RasterImage), "raster styles give raster images"
             generated = artifact.image.convert("RGB")
-            source = spec.image.convert("RGB").resize(generated.size)
             if spec.operation == "inpaint":
                 assert spec.mask is not None, "inpaint needs a mask"
                 # Only where the mask allows; everything under mask 0 stays byte-identical.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from atelier.engines.base import RGB, GenerationSpec
+from atelier.engines.base import GenerationSpec
+from atelier.engines.preview_palette import to_hex
 
 # {prompt} is the user's prompt; {substyle} the substyle's words (or nothing).
 STYLE_TEMPLATES: dict[str, str] = {
@@ -40,10 +41,6 @@ ARTISTIC_LEVELS = (
 )
 
 
-def _hex(color: RGB) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*color)
-
-
 def build_prompts(spec: GenerationSpec) -> tuple[str, str]:
     """The (prompt, negative prompt) a diffusion model gets for ``spec``."""
     substyle = ""
@@ -55,8 +52,8 @@ def build_prompts(spec: GenerationSpec) -> tuple[str, str]:
         parts.append(ARTISTIC_LEVELS[spec.artistic_level])
     palette = spec.colors or spec.style_palette
     if palette:
-        parts.append("color palette " + " ".join(_hex(c) for c in palette))
+        parts.append("color palette " + " ".join(to_hex(c) for c in palette))
     if spec.background_color:
-        parts.append(f"{_hex(spec.background_color)} background")
+        parts.append(f"{to_hex(spec.background_color)} background")
     negative = ", ".join(p for p in (spec.negative_prompt, NEGATIVE_DEFAULTS.get(spec.style)) if p)
     return ", ".join(parts), negative

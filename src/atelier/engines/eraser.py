@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from atelier.engines.onnx_session import cpu_session
 from atelier.errors import InvalidRequest, ModelUnavailable
 
 _LAMA_SIZE = 512
@@ -196,12 +197,10 @@ def _run(session: Any, feed: dict[str, np.ndarray]) -> Any:
 
 
 def _load_session(path: Path | None) -> Any:
-    import onnxruntime  # imported here: only deployments with a model pay for it
-
     if path is None or not Path(path).is_file():
         raise EraserModelError(f"inpainting model not found: {path}")
     try:
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        session = cpu_session(path)
     except Exception as exc:  # onnxruntime raises its own untyped errors
         raise EraserModelError(f"cannot load inpainting model {path}: {exc}") from exc
     names = {i.name for i in session.get_inputs()}

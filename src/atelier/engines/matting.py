@@ -26,7 +26,6 @@ image is about 0.95 GB with ISNet (bench/bench_matting_rss.py).
 from __future__ import annotations
 
 import math
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from atelier.engines.onnx_session import cpu_session, default_threads
 from atelier.errors import ModelUnavailable
 
 
@@ -112,16 +112,6 @@ def to_mask(prediction: np.ndarray, size: tuple[int, int]) -> Image.Image:
     return Image.fromarray(levels)
 
 
-def _default_threads() -> int:
-    # Intra-op parallelism speeds one inference up, but beyond a few threads the gain is
-    # small and the server has other requests (and engines) to serve at the same time.
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    return max(1, min(4, available))
-
-
 class BackgroundRemover:
     """Computes an alpha mask of an image's foreground with an ONNX matting model.
 
@@ -146,7 +136,7 @@ class BackgroundRemover:
         self.model_path = Path(model_path)
         self._input_size = input_size
         self._preset_name = preset
-        self._threads = threads or _default_threads()
+        self._threads = threads or default_threads()
         self._session: Any = None
         self._input_name = ""
         self._output_name = ""
@@ -200,29 +190,8 @@ class BackgroundRemover:
                 "ATELIER_MATTING_MODEL_PATH to an ONNX matting model"
             )
 
-        # Imported here, not at module level: it costs start-up time and memory that a
-        # server which never removes a background need not pay.
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        # The arena keeps every block it ever allocated; without it, activations go back
-        # to the system after each run.
-        options.enable_cpu_mem_arena = False
-        # The memory pattern pre-plans one large block for all activations; per-tensor
-        # allocation peaks ~200 MB lower for ISNet at no measurable speed cost.
-        options.enable_mem_pattern = False
-        # ORT_ENABLE_ALL would add NCHWc layout rewrites, which keep reordered copies of
-        # the weights: ~250 MB more resident for ~10% speed. EXTENDED still fuses ops
-        # and folds ISNet's fp16->fp32 weight casts.
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.intra_op_num_threads = self._threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: no warnings about unused initializers
         try:
-            session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            session = cpu_session(path, self._threads)
         except Exception as exc:  # onnxruntime raises its own, unexported exception types
             raise ModelUnavailable(f"matting model {path} could not be loaded: {exc}") from exc
 

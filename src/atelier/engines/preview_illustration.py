@@ -23,6 +23,7 @@ from atelier.engines.preview_shapes import (
     paint_shapes,
     profile,
     rect,
+    ridge,
     star,
     vertical,
 )
@@ -32,8 +33,7 @@ from atelier.engines.preview_shapes import (
 
 def _band(scene: Scene, xs: np.ndarray, heights: np.ndarray) -> Ring:
     """The area under a top edge given at ``xs``, down past the bottom of the image."""
-    top = [(float(x), float(y)) for x, y in zip(xs, heights, strict=True)]
-    return (*top, (float(xs[-1]), scene.height + 10.0), (float(xs[0]), scene.height + 10.0))
+    return ridge(scene.width, scene.height + 10.0, heights, xs)
 
 
 def _sun_disc(scene: Scene, cx: float, cy: float, r: float, ink: RGB) -> list[Shape]:

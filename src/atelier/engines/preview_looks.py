@@ -360,9 +360,7 @@ def add_grain(image: Image.Image, sigma: float, rng: np.random.Generator) -> Ima
     tri = Image.fromarray((raw[0] >> 1) + (raw[1] >> 1))  # 0..254, mean 127, sd ~52
     lut = [max(0, min(128, round(64 + (v - 127) * sigma / 52.0))) for v in range(256)]
     strip = tri.point(lut)
-    noise = Image.new("L", (w, h))
-    for x in range(0, w, tile_w):
-        noise.paste(strip, (x, 0))
+    noise = Image.fromarray(_tiled(np.asarray(strip), w, h))
     return ImageChops.add(image, Image.merge("RGB", (noise, noise, noise)), 1.0, -64)
 
 

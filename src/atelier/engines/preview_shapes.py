@@ -133,11 +133,13 @@ def profile(rng: np.random.Generator, n: int, roughness: float, octaves: int = 4
     return out / max(1e-9, float(np.abs(out).max()))
 
 
-def ridge(width: float, bottom: float, heights: np.ndarray) -> Ring:
-    """A band from the profile ``heights`` (y per sample across the width) down to ``bottom``."""
-    xs = np.linspace(-2.0, width + 2.0, len(heights))
+def ridge(width: float, bottom: float, heights: np.ndarray, xs: np.ndarray | None = None) -> Ring:
+    """A band from the profile ``heights`` down to ``bottom``; the heights are y values at
+    ``xs``, by default evenly across the width and a little past its edges."""
+    if xs is None:
+        xs = np.linspace(-2.0, width + 2.0, len(heights))
     top = [(float(x), float(y)) for x, y in zip(xs, heights, strict=True)]
-    return (*top, (width + 2.0, bottom), (-2.0, bottom))
+    return (*top, (float(xs[-1]), bottom), (float(xs[0]), bottom))
 
 
 def wobble(ring: Ring, rng: np.random.Generator, amount: float, closed: bool = True) -> Ring:

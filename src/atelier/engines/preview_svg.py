@@ -11,7 +11,6 @@ from atelier.engines.base import RGB
 from atelier.engines.preview_palette import contrasting, luminance
 from atelier.engines.preview_scene import Scene, words
 from atelier.engines.preview_shapes import (
-    Linear,
     Paint,
     Ring,
     Shape,
@@ -26,6 +25,7 @@ from atelier.engines.preview_shapes import (
     rounded_rect,
     star,
     translate,
+    vertical,
 )
 
 # --- vector illustration ----------------------------------------------------------------------
@@ -35,7 +35,7 @@ def _flat_gradient(scene: Scene, top_y: float, bottom_y: float, color: RGB, amou
     """A gentle two-stop vertical gradient; flat colour when the look or request wants flat."""
     if scene.palette.explicit or not (scene.look.gradient or scene.complexity >= 0.4):
         return color
-    return Linear((0, top_y), (0, bottom_y), ((0.0, color), (1.0, scene.tone(color, amount))))
+    return vertical(top_y, bottom_y, color, scene.tone(color, amount))
 
 
 def _vector_sky(scene: Scene, horizon: float) -> list[Shape]:
@@ -45,7 +45,7 @@ def _vector_sky(scene: Scene, horizon: float) -> list[Shape]:
     if scene.palette.fixed_background or scene.palette.explicit:
         return [Shape((sky,), bg)]
     top = scene.grade(scene.tone(scene.palette.color(3), 0.45))
-    return [Shape((sky,), Linear((0, 0), (0, horizon), ((0.0, top), (1.0, bg))))]
+    return [Shape((sky,), vertical(0, horizon, top, bg))]
 
 
 def _vector_sun(scene: Scene, ink: RGB, horizon: float) -> list[Shape]:
@@ -358,7 +358,7 @@ def _icon_paint(scene: Scene, role: int, colors: tuple[RGB, RGB], cy: float, s: 
     color = colors[role]
     if scene.look.gradient and not scene.palette.explicit:
         other = colors[1 - role] if colors[0] != colors[1] else scene.tone(color, 0.4)
-        return Linear((0, cy - s), (0, cy + s), ((0.0, scene.tone(color, 0.15)), (1.0, other)))
+        return vertical(cy - s, cy + s, scene.tone(color, 0.15), other)
     return color
 
 

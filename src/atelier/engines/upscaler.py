@@ -124,7 +124,7 @@ class Upscaler:
     def _upscale(self, image: Image.Image, model: _Model) -> Image.Image:
         has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
         source = image.convert("RGBA") if has_alpha else image.convert("RGB")
-        rgb = np.asarray(source.convert("RGB"))
+        rgb = np.asarray(source.convert("RGB") if has_alpha else source)
         net = self._net(model)
         with self._run_lock:
             upscaled = Image.fromarray(self._run_tiled(net, rgb, model), "RGB")

@@ -12,9 +12,9 @@ import numpy as np
 import vtracer
 from PIL import Image
 
+from atelier.engines.base import RGB
+from atelier.engines.preview_palette import to_hex
 from atelier.errors import AtelierError
-
-RGB = tuple[int, int, int]
 
 # vtracer keys transparency out only where alpha is exactly zero; anything fainter than this is
 # treated as empty too, so anti-aliased halos of cut-out images do not become faint shapes.
@@ -95,8 +95,8 @@ def snap_to_palette(svg: str, palette: Sequence[RGB]) -> str:
     def replace(match: re.Match[str]) -> str:
         hex_colour = match.group(1).lower()
         if hex_colour not in cache:
-            nearest = min(palette, key=lambda p: _colour_distance(_parse_hex(hex_colour), p))
-            cache[hex_colour] = "#{:02x}{:02x}{:02x}".format(*nearest)
+            colour = _parse_hex(hex_colour)
+            cache[hex_colour] = to_hex(min(palette, key=lambda p: _colour_distance(colour, p)))
         return f'fill="{cache[hex_colour]}"'
 
     return _FILL_RE.sub(replace, svg)
