@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import base64
 import io
-import json
 import os
 import socket
 import subprocess
@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from openai import OpenAI
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw
 
 from atelier.accounting.accounts import Accounts
 from atelier.database import Database
@@ -112,6 +112,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Stable Diffusion pipeline folder, built once for every test that loads it."""
+    # Imported here: it imports torch, which tests without a diffusion model need not wait for.
+    from atelier.engines.diffusion_configs import build_pipeline_folder
+
+    return build_pipeline_folder(tmp_path_factory.mktemp("tiny-sd") / "model", "tiny-sd")
+
+
 @pytest.fixture
 def token(server: Server) -> str:
     return server.create_user()[0]
@@ -142,6 +151,46 @@ def encode(image: Image.Image, fmt: str = "PNG") -> bytes:
     return buffer.getvalue()
 
 
+def photo(size: tuple[int, int] = (320, 256)) -> Image.Image:
+    """A small scene: a gradient with a disc, so that changes are visible everywhere."""
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    ImageDraw.Draw(image).ellipse((100, 60, 220, 180), fill=(200, 40, 40))
+    return image
+
+
+def logo(size: tuple[int, int] = (320, 256)) -> Image.Image:
+    image = Image.new("RGB", size, (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((60, 40, 220, 200), fill=(220, 30, 30))
+    draw.rectangle((150, 120, 300, 230), fill=(30, 30, 200))
+    return image
+
+
+def square_mask(size: tuple[int, int], box: tuple[int, int, int, int]) -> Image.Image:
+    """An "L" mask, 255 inside `box` (both corners included, as ImageDraw draws it), else 0."""
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).rectangle(box, fill=255)
+    return mask
+
+
+def fetch(url: str) -> httpx.Response:
+    response = httpx.get(url, timeout=30)  # image URLs are public: no Authorization header
+    assert response.status_code == 200, response.text
+    return response
+
+
+def decoded(item: dict[str, str]) -> Image.Image:
+    """The RGB image of one `data` item, whether sent as b64_json or as a URL."""
+    if "b64_json" in item:
+        return Image.open(io.BytesIO(base64.b64decode(item["b64_json"]))).convert("RGB")
+    return Image.open(io.BytesIO(fetch(item["url"]).content)).convert("RGB")
+
+
+def assert_same_image(a: Image.Image, b: Image.Image) -> None:
+    """Equal up to float rounding: no grey level differs by more than 2."""
+    assert ImageChops.difference(a, b).convert("L").getextrema()[1] <= 2
+
+
 def sdk_multipart(
     client: OpenAI, path: str, files: dict[str, object], body: dict[str, object] | None = None
 ) -> dict[str, Any]:
@@ -165,5 +214,9 @@ def error_of(response: httpx.Response) -> dict[str, object]:
     return dict(body)
 
 
-def dumps(value: object) -> str:
-    return json.dumps(value)
+def assert_rejected(response: httpx.Response, param: str, hint: str) -> None:
+    """A 400 whose error envelope names `param` and says `hint`."""
+    assert response.status_code == 400, response.text
+    error = error_of(response)
+    assert error["param"] == param, error
+    assert hint in str(error["message"]), error

@@ -94,3 +94,23 @@ def test_tokens_are_stored_hashed(tmp_path: Path) -> None:
         for row in sqlite3.connect(tmp_path / "atelier.sqlite3").execute("SELECT hash FROM tokens")
     ]
     assert hashes == [hashlib.sha256(token.encode()).hexdigest()]
+
+
+def test_bad_settings_stop_serve_with_invalid_settings(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    cases = [
+        ({"ATELIER_MATTING_PRESET": "bogus"}, "matting_preset"),
+        ({"ATELIER_IMAGE_FETCH_ALLOWED_HOSTS": '["a b"]'}, "allowed host 'a b'"),
+        ({"ATELIER_ENGINE": "nowhere:Engine"}, "cannot import nowhere"),
+    ]
+    for env, hint in cases:
+        result = subprocess.run(
+            [sys.executable, "-m", "atelier", "serve", "--data-dir", str(tmp_path), "--port", "9"],
+            capture_output=True, text=True, timeout=60, env={**os.environ, **env},
+        )  # fmt: skip
+        assert result.returncode == 1, result.stderr
+        error = json.loads(result.stderr.strip().splitlines()[-1])
+        assert error["code"] == "invalid_settings" and hint in error["message"], error

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import ipaddress
 import shutil
 import ssl
@@ -17,22 +16,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from PIL import Image
 
 from atelier import fetching
 from atelier.catalog import ImageLimits
 from atelier.errors import InvalidRequest
 from atelier.fetching import FetchFailed, FetchRefused, ImageFetcher, find_image_url
 from atelier.uploads import open_image
+from tests.conftest import png_bytes
 
-
-def make_png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), (20, 120, 220)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-PNG = make_png()
+PNG = png_bytes((64, 64), (20, 120, 220))
 HUGE = 2 * 1024 * 1024  # bytes the huge endpoints would send; the tests cap at 64 KiB
 
 

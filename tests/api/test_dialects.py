@@ -14,7 +14,7 @@ import openai
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from tests.conftest import Server, encode, error_of, free_port, start_server
+from tests.conftest import Server, assert_rejected, encode, error_of, fetch, free_port, start_server
 
 
 def generate(server: Server, token: str, body: dict[str, object]) -> httpx.Response:
@@ -31,7 +31,7 @@ def test_aimlapi_quick_example(server: Server, token: str) -> None:
     assert response.status_code == 201, response.text
     (image,) = response.json()["images"]
     assert set(image) == {"url", "content_type", "file_name", "file_size"}
-    served = httpx.get(image["url"])
+    served = fetch(image["url"])
     assert served.headers["content-type"] == image["content_type"] == "image/webp"
     assert image["file_size"] == len(served.content)
     assert image["file_name"].endswith(".webp")
@@ -58,7 +58,7 @@ def test_aimlapi_image_sizes(
 ) -> None:
     body = {"prompt": "x", "model": "recraft-v3", "image_size": image_size}
     image = generate(server, token, body).json()["images"][0]
-    assert Image.open(io.BytesIO(httpx.get(image["url"]).content)).size == expected
+    assert Image.open(io.BytesIO(fetch(image["url"]).content)).size == expected
 
 
 def test_aimlapi_style_substyle_colors_and_num_images(server: Server, token: str) -> None:
@@ -74,7 +74,7 @@ def test_aimlapi_style_substyle_colors_and_num_images(server: Server, token: str
     )
     image = vector.json()["images"][0]
     assert image["content_type"] == "image/svg+xml" and image["file_name"].endswith(".svg")
-    assert httpx.get(image["url"]).headers["content-type"] == "image/svg+xml"
+    assert fetch(image["url"]).headers["content-type"] == "image/svg+xml"
 
 
 @pytest.mark.parametrize(
@@ -102,11 +102,7 @@ def test_aimlapi_style_substyle_colors_and_num_images(server: Server, token: str
 def test_dialect_errors_name_the_field_and_the_accepted_forms(
     server: Server, token: str, body: dict[str, object], param: str, hint: str
 ) -> None:
-    response = generate(server, token, body)
-    assert response.status_code == 400, response.text
-    error = error_of(response)
-    assert error["param"] == param, error
-    assert hint in str(error["message"]), error
+    assert_rejected(generate(server, token, body), param, hint)
     assert server.balance(token) == 1_000_000
 
 
@@ -129,7 +125,7 @@ def test_dalle_format_example_and_its_extra_sizes(server: Server, token: str) ->
     assert response.status_code == 200, response.text
     assert isinstance(response.json()["created"], int)
     url = response.json()["data"][0]["url"]
-    assert Image.open(io.BytesIO(httpx.get(url).content)).size == (1024, 512)
+    assert Image.open(io.BytesIO(fetch(url).content)).size == (1024, 512)
     b64 = generate(server, token, {**body, "size": "1366x768", "response_format": "b64_json"})
     data = base64.b64decode(b64.json()["data"][0]["b64_json"])
     assert Image.open(io.BytesIO(data)).size == (1366, 768)
@@ -235,10 +231,42 @@ def test_openai_sdk_images_edit_with_an_openai_mask(client: openai.OpenAI) -> No
     assert diff is not None and diff[2] <= 256 and diff[3] <= 256
 
 
+def palette_mask(size: tuple[int, int], transparent: bool) -> bytes:
+    """A palette ("P") PNG, black with a white top-left quarter; index 1 transparent if asked."""
+    mask = Image.new("P", size, 0)
+    mask.putpalette([0, 0, 0, 255, 255, 255])
+    ImageDraw.Draw(mask).rectangle((0, 0, size[0] // 2 - 1, size[1] // 2 - 1), fill=1)
+    buffer = io.BytesIO()
+    mask.save(buffer, format="PNG", **({"transparency": 1} if transparent else {}))
+    return buffer.getvalue()
+
+
+def test_openai_sdk_images_edit_with_palette_masks(
+    client: openai.OpenAI, server: Server, token: str
+) -> None:
+    source = Image.new("RGB", (512, 512), (40, 120, 200))
+    image = ("image.png", encode(source), "image/png")
+    response = client.images.edit(
+        image=image, mask=("m.png", palette_mask((512, 512), True), "image/png"),
+        prompt="a sun", response_format="b64_json",
+    )  # fmt: skip
+    out = Image.open(io.BytesIO(base64.b64decode(response.data[0].b64_json or ""))).convert("RGB")
+    diff = ImageChops.difference(out, source).getbbox()
+    assert diff is not None and diff[2] <= 256 and diff[3] <= 256
+    # Without transparency it is no OpenAI mask, nor a grayscale Recraft one: refused, free.
+    before = server.balance(token)
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.images.edit(
+            image=image, mask=("m.png", palette_mask((512, 512), False), "image/png"), prompt="x"
+        )
+    assert "grayscale" in str(caught.value)
+    assert server.balance(token) == before
+
+
 def test_openai_sdk_images_edit_without_mask_is_image_to_image(client: openai.OpenAI) -> None:
     source = Image.new("RGB", (512, 384), (40, 120, 200))
     response = client.images.edit(image=("i.png", encode(source), "image/png"), prompt="winter")
-    out = Image.open(io.BytesIO(httpx.get(response.data[0].url or "").content))
+    out = Image.open(io.BytesIO(fetch(response.data[0].url or "").content))
     assert out.size == (512, 384)
     assert (response.model_extra or {})["credits"] == 40
 
@@ -269,10 +297,10 @@ def test_litellm_recraft_provider(server: Server, token: str) -> None:
     )
     url = response.data[0].url
     assert url and url.startswith(server.url)
-    assert httpx.get(url).headers["content-type"] == "image/png"
+    assert fetch(url).headers["content-type"] == "image/png"
     styled = litellm.image_generation(
         model="recraft/recraftv3", prompt="a fox", api_base=server.url, api_key=token,
         style="vector_illustration", n=2,
     )  # fmt: skip
     assert len(styled.data) == 2
-    assert httpx.get(styled.data[0].url).headers["content-type"] == "image/svg+xml"
+    assert fetch(styled.data[0].url).headers["content-type"] == "image/svg+xml"

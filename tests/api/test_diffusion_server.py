@@ -3,8 +3,6 @@ randomly initialised pipeline built by the test (no weights are downloaded)."""
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import os
 import subprocess
@@ -17,8 +15,16 @@ import httpx
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from atelier.engines.diffusion_configs import build_pipeline_folder
-from tests.conftest import Server, encode, error_of, start_server
+from tests.conftest import (
+    Server,
+    assert_same_image,
+    decoded,
+    encode,
+    error_of,
+    fetch,
+    square_mask,
+    start_server,
+)
 from tests.engines.original_checkpoint import single_file_model
 
 # An engine of the user's own, named by ATELIER_ENGINE="module:Class": the diffusers engine with
@@ -44,11 +50,6 @@ def breaks_on_poison(pipeline):
 """
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_pipeline_folder(tmp_path_factory.mktemp("weights") / "tiny-sd", "tiny-sd")
-
-
 def diffusion_env(weights: Path) -> dict[str, str]:
     return {
         "ATELIER_ENGINE": "diffusers",
@@ -60,8 +61,8 @@ def diffusion_env(weights: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def diffusion(weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("diffusion"), **diffusion_env(weights))
+def diffusion(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("diffusion"), **diffusion_env(tiny_weights))
     yield server
     server.stop()
 
@@ -71,10 +72,6 @@ def http(diffusion: Server) -> Iterator[httpx.Client]:
     token, _ = diffusion.create_user()
     with diffusion.http(token) as client:
         yield client
-
-
-def decoded(item: dict[str, str]) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(item["b64_json"]))).convert("RGB")
 
 
 def forward_passes(http: httpx.Client) -> int:
@@ -92,7 +89,7 @@ def test_text_to_image_sizes_n_and_seeds(http: httpx.Client) -> None:
     assert [im.size for im in images] == [(1365, 1024)] * 2
     assert ImageChops.difference(images[0], images[1]).getbbox() is not None
     again = decoded(http.post("/v1/images/generations", json=body).json()["data"][0])
-    assert ImageChops.difference(again, images[0]).convert("L").getextrema()[1] <= 2
+    assert_same_image(again, images[0])
     assert first.json()["credits"] == 80
 
 
@@ -113,14 +110,13 @@ def test_vector_style_is_svg(http: httpx.Client) -> None:
         "/v1/images/generations", json={"prompt": "a fox", "style": "vector_illustration"}
     )
     assert response.status_code == 200 and response.json()["credits"] == 80
-    assert httpx.get(response.json()["data"][0]["url"]).headers["content-type"] == "image/svg+xml"
+    assert fetch(response.json()["data"][0]["url"]).headers["content-type"] == "image/svg+xml"
 
 
 def test_edits_through_the_same_engine(http: httpx.Client) -> None:
     source = Image.new("RGB", (512, 512), (30, 90, 200))
     ImageDraw.Draw(source).ellipse((156, 156, 356, 356), fill=(230, 200, 40))
-    mask = Image.new("L", source.size, 0)
-    ImageDraw.Draw(mask).rectangle((0, 0, 127, 127), fill=255)
+    mask = square_mask(source.size, (0, 0, 127, 127))
     files = {"image": ("i.png", encode(source))}
     data = {"prompt": "winter", "response_format": "b64_json"}
 
@@ -150,17 +146,21 @@ def test_edits_through_the_same_engine(http: httpx.Client) -> None:
     assert decoded(variation.json()["data"][0]).size == (1024, 1024)
 
 
-def test_atelier_models_and_startup_errors(weights: Path, tmp_path: Path) -> None:
-    single = single_file_model(weights, tmp_path / "single")
-    models = {"recraftv3": str(weights), "recraftv2": str(single)}
-    env = {**os.environ, **diffusion_env(weights), "ATELIER_DIFFUSION_MODELS": json.dumps(models)}
+def test_atelier_models_and_startup_errors(tiny_weights: Path, tmp_path: Path) -> None:
+    single = single_file_model(tiny_weights, tmp_path / "single")
+    models = {"recraftv3": str(tiny_weights), "recraftv2": str(single)}
+    env = {
+        **os.environ,
+        **diffusion_env(tiny_weights),
+        "ATELIER_DIFFUSION_MODELS": json.dumps(models),
+    }
     listed = subprocess.run(
         [sys.executable, "-m", "atelier", "models", "--data-dir", str(tmp_path)],
         capture_output=True, text=True, env=env, timeout=300,
     )  # fmt: skip
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == [
-        {"id": "recraftv3", "engine": "diffusers", "path": str(weights), "loads": True},
+        {"id": "recraftv3", "engine": "diffusers", "path": str(tiny_weights), "loads": True},
         {"id": "recraftv2", "engine": "diffusers", "path": str(single), "loads": True},
     ]
     missing = {**env, "ATELIER_DIFFUSION_MODELS": json.dumps({"recraftv3": str(tmp_path / "x")})}
@@ -174,11 +174,11 @@ def test_atelier_models_and_startup_errors(weights: Path, tmp_path: Path) -> Non
 
 
 def test_a_failing_request_in_a_batch_fails_alone_and_charges_nothing(
-    weights: Path, tmp_path_factory: pytest.TempPathFactory
+    tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     plugins = tmp_path_factory.mktemp("plugins")
     (plugins / "faulty_engine.py").write_text(FAULTY_ENGINE)
-    env = {**diffusion_env(weights), "PYTHONPATH": str(plugins),
+    env = {**diffusion_env(tiny_weights), "PYTHONPATH": str(plugins),
            "ATELIER_ENGINE": "faulty_engine:FaultyDiffusionEngine"}  # fmt: skip
     server = start_server(tmp_path_factory.mktemp("faulty"), **env)
     try:

@@ -12,13 +12,7 @@ import pytest
 from PIL import Image
 
 from atelier import catalog
-from tests.conftest import Server, error_of
-
-
-def fetch(url: str) -> httpx.Response:
-    response = httpx.get(url, timeout=30)  # image URLs are public: no Authorization header
-    assert response.status_code == 200, response.text
-    return response
+from tests.conftest import Server, assert_rejected, error_of, fetch
 
 
 def test_openai_sdk_generate_returns_a_url_of_a_png(client: openai.OpenAI, server: Server) -> None:
@@ -231,11 +225,7 @@ def test_bad_requests_are_400_with_the_field_and_charge_nothing(
     hint: str,
 ) -> None:
     before = server.balance(token)
-    response = http.post("/v1/images/generations", json=payload)
-    assert response.status_code == 400, response.text
-    error = error_of(response)
-    assert error["param"] == param
-    assert hint in str(error["message"])
+    assert_rejected(http.post("/v1/images/generations", json=payload), param, hint)
     assert server.balance(token) == before
 
 

@@ -11,20 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops
 
 from atelier.engines.base import EditSpec, GenerationSpec, RasterImage, VectorImage
 from atelier.engines.diffusion import DiffusionEngine, ModelUnavailable, pull_toward_palette
-from atelier.engines.diffusion_configs import build_pipeline, build_pipeline_folder
+from atelier.engines.diffusion_configs import build_pipeline
 from atelier.errors import InvalidRequest
+from tests.conftest import assert_same_image, square_mask
 from tests.engines.original_checkpoint import single_file_model
 
 SIZE = 256
-
-
-@pytest.fixture(scope="session")
-def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_pipeline_folder(tmp_path_factory.mktemp("tiny-sd") / "model", "tiny-sd")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +47,7 @@ def test_sizes_counts_and_seeds(engine: DiffusionEngine) -> None:
     assert ImageChops.difference(images[0], images[1]).getbbox() is not None
     # The seed reproduces its image (batch size may change float rounding, not the image).
     again = raster(engine.generate(spec(width=264, height=200))[0])
-    assert ImageChops.difference(again, images[0]).convert("L").getextrema()[1] <= 2
+    assert_same_image(again, images[0])
 
 
 def test_concurrent_compatible_requests_share_forward_passes(engine: DiffusionEngine) -> None:
@@ -67,7 +63,7 @@ def test_concurrent_compatible_requests_share_forward_passes(engine: DiffusionEn
     assert engine.batcher.calls - before < 4
     # Batched or not, a seed gives the image it gives alone.
     alone = raster(engine.generate(spec(seed=12))[0])
-    assert ImageChops.difference(alone, images[2]).convert("L").getextrema()[1] <= 2
+    assert_same_image(alone, images[2])
 
 
 def test_a_failing_request_fails_alone(engine: DiffusionEngine) -> None:
@@ -100,8 +96,7 @@ def test_a_failing_request_fails_alone(engine: DiffusionEngine) -> None:
 
 def test_edits_keep_pixels_outside_the_mask(engine: DiffusionEngine) -> None:
     source = Image.new("RGB", (SIZE, SIZE), (30, 90, 200))
-    mask = Image.new("L", source.size, 0)
-    ImageDraw.Draw(mask).rectangle((0, 0, 99, 99), fill=255)
+    mask = square_mask(source.size, (0, 0, 99, 99))
     (inpainted,) = engine.edit(EditSpec("inpaint", spec(), source, mask))
     diff = ImageChops.difference(inpainted, source).getbbox()
     assert diff is not None and diff[2] <= 100 and diff[3] <= 100
@@ -144,7 +139,7 @@ def test_a_single_file_checkpoint_loads_with_the_configs_beside_it(
     single = DiffusionEngine({"recraftv3": checkpoint}, steps=2, batch_wait_seconds=0)
     image = raster(single.generate(spec(seed=21))[0])
     same = raster(engine.generate(spec(seed=21))[0])
-    assert ImageChops.difference(image, same).convert("L").getextrema()[1] <= 2
+    assert_same_image(image, same)
 
     (tmp_path / "tiny" / "model_index.json").unlink()
     with pytest.raises(ModelUnavailable, match="configs beside it"):
@@ -162,7 +157,7 @@ def test_a_folder_of_fp16_variant_weights_loads(engine: DiffusionEngine, tmp_pat
     variant = DiffusionEngine({"recraftv3": tmp_path}, steps=2, batch_wait_seconds=0)
     image = raster(variant.generate(spec(seed=8))[0])
     same = raster(engine.generate(spec(seed=8))[0])
-    assert ImageChops.difference(image, same).convert("L").getextrema()[1] <= 2
+    assert_same_image(image, same)
 
 
 def record_guidance(engine: DiffusionEngine) -> list[tuple[float, object]]:

@@ -11,6 +11,7 @@ from onnx import TensorProto, helper
 from PIL import Image, ImageDraw
 
 from atelier.engines.eraser import EraseMaskMismatch, EraserModelError, RegionEraser
+from tests.conftest import square_mask
 
 BLUE = (30, 60, 200)
 RED = (230, 20, 20)
@@ -26,9 +27,7 @@ def red_square(
     pixels = np.clip(np.array(BLUE) + rng.normal(0, 6, (size[1], size[0], 3)), 0, 255)
     image = Image.fromarray(pixels.astype(np.uint8), "RGB")
     ImageDraw.Draw(image).rectangle((50, 40, 89, 79), fill=RED)
-    mask = Image.new("L", size, 0)
-    ImageDraw.Draw(mask).rectangle((48, 38, 91, 81), fill=255)
-    return image.convert(mode), mask
+    return image.convert(mode), square_mask(size, (48, 38, 91, 81))
 
 
 def assert_outside_identical(before: Image.Image, after: Image.Image, mask: Image.Image) -> None:
@@ -46,6 +45,12 @@ def model_of(graph: onnx.GraphProto) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
 
 
+def constant(name: str, dims: list[int], values: list[float]) -> onnx.NodeProto:
+    """A Constant node that outputs the float tensor `values`, of shape `dims`, as `name`."""
+    tensor = helper.make_tensor(f"{name}_value", TensorProto.FLOAT, dims, values)
+    return helper.make_node("Constant", [], [name], value=tensor)
+
+
 def save(model: onnx.ModelProto, path: Path) -> Path:
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
@@ -61,21 +66,9 @@ def lama_like(path: Path, unit_output: bool = False) -> Path:
     scale = 1.0 if unit_output else 255.0
     fill = [c / 255.0 * scale for c in FILL]
     nodes = [
-        helper.make_node(
-            "Constant", [], ["one"], value=helper.make_tensor("v1", TensorProto.FLOAT, [], [1.0])
-        ),
-        helper.make_node(
-            "Constant",
-            [],
-            ["scale"],
-            value=helper.make_tensor("v2", TensorProto.FLOAT, [], [scale]),
-        ),
-        helper.make_node(
-            "Constant",
-            [],
-            ["fill"],
-            value=helper.make_tensor("v3", TensorProto.FLOAT, [1, 3, 1, 1], fill),
-        ),
+        constant("one", [], [1.0]),
+        constant("scale", [], [scale]),
+        constant("fill", [1, 3, 1, 1], fill),
         helper.make_node("Sub", ["one", "mask"], ["keep"]),
         helper.make_node("Mul", ["image", "scale"], ["scaled"]),
         helper.make_node("Mul", ["scaled", "keep"], ["kept"]),
@@ -97,15 +90,8 @@ def lama_like(path: Path, unit_output: bool = False) -> Path:
 def migan_like(path: Path) -> Path:
     """An MI-GAN-pipeline-shaped model: uint8 in/out at any size, mask 255 = keep, 0 = hole."""
     nodes = [
-        helper.make_node(
-            "Constant", [], ["full"], value=helper.make_tensor("v1", TensorProto.FLOAT, [], [255.0])
-        ),
-        helper.make_node(
-            "Constant",
-            [],
-            ["fill"],
-            value=helper.make_tensor("v2", TensorProto.FLOAT, [1, 3, 1, 1], list(map(float, FILL))),
-        ),
+        constant("full", [], [255.0]),
+        constant("fill", [1, 3, 1, 1], list(map(float, FILL))),
         helper.make_node("Cast", ["image"], ["image_f"], to=TensorProto.FLOAT),
         helper.make_node("Cast", ["mask"], ["mask_f"], to=TensorProto.FLOAT),
         helper.make_node("Div", ["mask_f", "full"], ["keep"]),
@@ -172,8 +158,7 @@ def test_lama_model_fills_the_hole(tmp_path: Path, unit_output: bool) -> None:
 def test_lama_crop_is_pasted_back_in_place_on_a_large_image(tmp_path: Path) -> None:
     eraser = RegionEraser(lama_like(tmp_path / "lama.onnx"))
     image = Image.new("RGB", (1200, 900), BLUE)
-    mask = Image.new("L", image.size, 0)
-    ImageDraw.Draw(mask).rectangle((1000, 700, 1099, 799), fill=255)
+    mask = square_mask(image.size, (1000, 700, 1099, 799))
     result = np.asarray(eraser.erase(image, mask)).astype(np.int16)
     assert np.abs(result[705:795, 1005:1095] - np.array(FILL)).max() <= 3
     assert np.array_equal(result[:700], np.asarray(image)[:700])
