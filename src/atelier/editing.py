@@ -17,7 +17,7 @@ from atelier.api.schemas import (
 )
 from atelier.engines.base import Artifact, EditSpec, GenerationSpec, RasterImage, VectorImage
 from atelier.engines.matting import BackgroundRemover
-from atelier.engines.vectorizer import vectorize
+from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import InvalidRequest
 from atelier.generation import Generation, ImageGenerator, parse_size
 from atelier.uploads import check_mask, open_image, open_mask
@@ -129,7 +129,8 @@ class ImageEditor:
     ) -> Generation:
         def artifacts() -> list[Artifact]:
             if spec.vector:  # edits work on pixels; vector styles are traced afterwards
-                return [VectorImage(vectorize(im), im.width, im.height) for im in make()]
+                options = VectorizeOptions.for_palette(spec.output_palette)
+                return [VectorImage(vectorize(im, options), im.width, im.height) for im in make()]
             return [RasterImage(im) for im in make()]
 
         delivered = self.generator.charge_and_deliver(

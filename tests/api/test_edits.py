@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import httpx
@@ -73,6 +74,20 @@ def test_vector_style_edit_gives_svg_at_the_vector_price(http: httpx.Client) -> 
     assert svg.headers["content-type"] == "image/svg+xml"
     root = ET.fromstring(svg.content)
     assert (root.get("width"), root.get("height")) == ("320", "256")
+
+
+def test_vector_style_edit_keeps_to_the_colors_asked_for(http: httpx.Client) -> None:
+    palette = ["#c81e1e", "#1e1ec8", "#f0f0f0"]
+    controls = {"colors": [{"rgb": [int(c[i : i + 2], 16) for i in (1, 3, 5)]} for c in palette]}
+    response = http.post(
+        "/v1/images/imageToImage",
+        data={"prompt": "moon", "style": "vector_illustration", "strength": "0.5",
+              "controls": json.dumps(controls)},
+        files={"image": ("i.png", encode(photo()))},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    fills = set(re.findall(r'fill="(#[0-9a-f]{6})"', fetch(response.json()["data"][0]["url"]).text))
+    assert fills and fills <= set(palette)
 
 
 def test_replace_background_keeps_the_subject(client: openai.OpenAI) -> None:

@@ -48,6 +48,19 @@ class GenerationSpec:
     no_text: bool = False
     text_layout: tuple[TextItem, ...] = field(default_factory=tuple)
 
+    @property
+    def palette(self) -> tuple[RGB, ...]:
+        """The colours asked for: ``colors``, else the custom style's palette."""
+        return self.colors or self.style_palette
+
+    @property
+    def output_palette(self) -> tuple[RGB, ...]:
+        """The colours an image is held to: the palette and the background colour with it.
+        A background colour alone is no palette: the subject would be pulled to it too."""
+        if self.palette and self.background_color:
+            return (*self.palette, self.background_color)
+        return self.palette
+
 
 @dataclass(frozen=True)
 class RasterImage:

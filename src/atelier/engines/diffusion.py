@@ -263,18 +263,14 @@ class DiffusionEngine(GenerationEngine):
     # --- the engine interface ------------------------------------------------------------
 
     def generate(self, spec: GenerationSpec) -> list[Artifact]:
-        palette = spec.colors or spec.style_palette
-        # The background colour joins a palette; alone it would pull the subject to it too.
-        targets = (
-            palette + (spec.background_color,) if palette and spec.background_color else palette
-        )
+        targets = spec.output_palette
         results: list[Artifact] = []
         for image in self._submit(spec, "text2img"):
             if targets and not spec.vector:  # vector output is snapped to the palette instead
                 image = pull_toward_palette(image, targets)
             if not spec.no_text and spec.text_layout:
                 # Words are drawn after generation, exactly where the layout puts them.
-                draw_text_layout(image, spec.text_layout, palette)
+                draw_text_layout(image, spec.text_layout, spec.palette)
             results.append(self._vector(image, targets) if spec.vector else RasterImage(image))
         return results
 
@@ -369,7 +365,5 @@ class DiffusionEngine(GenerationEngine):
         return results
 
     def _vector(self, image: Image.Image, palette: tuple[RGB, ...]) -> VectorImage:
-        options = VectorizeOptions(
-            color_reduction=len(palette) if palette else _VECTOR_COLORS, palette=palette or None
-        )
+        options = VectorizeOptions.for_palette(palette, colors_without=_VECTOR_COLORS)
         return VectorImage(vectorize(image, options), image.width, image.height)

@@ -50,9 +50,8 @@ def build_prompts(spec: GenerationSpec) -> tuple[str, str]:
     parts = [template.format(prompt=spec.prompt, substyle=substyle)]
     if spec.artistic_level is not None and ARTISTIC_LEVELS[spec.artistic_level]:
         parts.append(ARTISTIC_LEVELS[spec.artistic_level])
-    palette = spec.colors or spec.style_palette
-    if palette:
-        parts.append("color palette " + " ".join(to_hex(c) for c in palette))
+    if spec.palette:
+        parts.append("color palette " + " ".join(to_hex(c) for c in spec.palette))
     if spec.background_color:
         parts.append(f"{to_hex(spec.background_color)} background")
     negative = ", ".join(p for p in (spec.negative_prompt, NEGATIVE_DEFAULTS.get(spec.style)) if p)

@@ -61,6 +61,16 @@ class VectorizeOptions:
     path_precision: int = 2
     palette: tuple[RGB, ...] | None = None
 
+    @classmethod
+    def for_palette(
+        cls, palette: tuple[RGB, ...], colors_without: int | None = None
+    ) -> VectorizeOptions:
+        """Traced in at most the palette's colours and snapped to them; with no palette, in
+        at most ``colors_without`` colours (None: vtracer's own clustering)."""
+        if not palette:
+            return cls(color_reduction=colors_without)
+        return cls(color_reduction=len(palette), palette=palette)
+
     def __post_init__(self) -> None:
         if self.color_reduction is not None and not 1 <= self.color_reduction <= 256:
             raise ValueError("color_reduction must be between 1 and 256")
