@@ -176,12 +176,25 @@ SMALL_IMAGE_LIMITS = ImageLimits(max_pixels=4_000_000, min_side=32)
 # reducing a larger input first, which also bounds its (CPU-minutes) cost.
 CREATIVE_UPSCALE_MAX_OUTPUT_PIXELS = 4096 * 4096
 
-# Generative edits: endpoint -> (what the engine does, price key without raster_/vector_).
-EDITS: dict[str, tuple[Literal["image_to_image", "inpaint"], str]] = {
-    "imageToImage": ("image_to_image", "image_to_image"),
-    "inpaint": ("inpaint", "inpainting"),
-    "replaceBackground": ("inpaint", "replace_background"),
-    "generateBackground": ("inpaint", "generate_background"),
+
+@dataclass(frozen=True)
+class Edit:
+    """A generative edit endpoint: what the engine does, its price key without raster_/vector_,
+    and where its mask comes from (uploaded by the client, made by matting, or none)."""
+
+    operation: Literal["image_to_image", "inpaint"]
+    price_key: str
+    mask: Literal["upload", "matting"] | None = None
+
+    def price_key_for(self, vector: bool) -> str:
+        return f"{'vector' if vector else 'raster'}_{self.price_key}"
+
+
+EDITS: dict[str, Edit] = {
+    "imageToImage": Edit("image_to_image", "image_to_image"),
+    "inpaint": Edit("inpaint", "inpainting", mask="upload"),
+    "replaceBackground": Edit("inpaint", "replace_background", mask="matting"),
+    "generateBackground": Edit("inpaint", "generate_background", mask="upload"),
 }
 
 

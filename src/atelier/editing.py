@@ -51,17 +51,19 @@ class ImageEditor:
         mask_data: bytes | None = None,
         size: tuple[int, int] | None = None,
     ) -> Generation:
-        """One of catalog.EDITS, from uploads; inpaint and generateBackground take a mask.
+        """One of catalog.EDITS, from uploads; those whose mask is "upload" need ``mask_data``.
 
         The output has the input's size unless ``size`` asks otherwise (imageToImage only).
         """
-        needs_mask = endpoint in ("inpaint", "generateBackground")
+        needs_mask = catalog.EDITS[endpoint].mask == "upload"
         if needs_mask and mask_data is None:
             raise InvalidRequest("mask is required: send it as a file part named 'mask'", "mask")
         image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
-        mask = None
-        if needs_mask and mask_data is not None:
-            mask = open_mask(mask_data, "mask", catalog.IMAGE_LIMITS, image.size)
+        mask = (
+            open_mask(mask_data, "mask", catalog.IMAGE_LIMITS, image.size)
+            if needs_mask and mask_data is not None
+            else None
+        )
         return self._edit(user_id, endpoint, req, image, mask, size)
 
     def openai_edit(
@@ -85,20 +87,21 @@ class ImageEditor:
         mask: Image.Image | None,
         size: tuple[int, int] | None,
     ) -> Generation:
-        operation, price_key = catalog.EDITS[endpoint]
-        if size is not None and size != image.size and operation != "image_to_image":
+        edit = catalog.EDITS[endpoint]
+        if size is not None and size != image.size and edit.operation != "image_to_image":
             raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
         spec = self.generator.plan(user_id, req, size or image.size, models=("recraftv3",))
-        price = self.generator.prices[f"{'vector' if spec.vector else 'raster'}_{price_key}"]
+        price = self.generator.prices[edit.price_key_for(spec.vector)]
         strength = req.strength if isinstance(req, ImageToImageRequest | OpenAIEditRequest) else 1.0
 
         def make() -> list[Image.Image]:
             edit_mask = mask
-            if endpoint == "replaceBackground":
+            if edit.mask == "matting":
                 # Everything that is not the matted subject is background to regenerate.
                 edit_mask = ImageOps.invert(self.remover.alpha(image))
-            edit = EditSpec(operation, spec, image, edit_mask, strength)
-            return self.generator.engine.edit(edit)
+            return self.generator.engine.edit(
+                EditSpec(edit.operation, spec, image, edit_mask, strength)
+            )
 
         return self._run(user_id, spec, price * spec.n, endpoint, req.image_format, make)
 
