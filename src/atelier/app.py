@@ -12,10 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 
 from atelier import __version__
 from atelier.api import (
+    colors,
     edits,
     generations,
     images,
     openai_images,
+    prompts,
     styles,
     system,
     tools,
@@ -84,7 +86,18 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.services = services
     register_error_handlers(app)
-    for module in (generations, edits, tools, openai_images, styles, users, images, system):
+    for module in (
+        generations,
+        edits,
+        tools,
+        openai_images,
+        styles,
+        users,
+        images,
+        system,
+        prompts,
+        colors,
+    ):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

@@ -17,6 +17,7 @@ from atelier.accounting.ledger import Ledger
 from atelier.config import Settings
 from atelier.database import Database
 from atelier.errors import AtelierError
+from atelier.storage.images import ImageStore
 
 
 def _emit(payload: object) -> None:
@@ -175,3 +176,21 @@ def credits_add(accounts: Accounts, ledger: Ledger, email: str, amount: int) -> 
 
 if __name__ == "__main__":
     main()
+
+
+@main.group()
+def images() -> None:
+    """Stored images (those kept with expire=false stay until deleted here)."""
+
+
+@images.command("delete")
+@click.option("--id", "image_id", required=True, help="The image_id an API answer gave")
+@data_dir_option
+def images_delete(image_id: str, data_dir: Path | None) -> None:
+    settings = _settings(data_dir=data_dir)
+    store = ImageStore(Database(settings.database_path), settings.images_dir, 1)
+    try:
+        store.delete(image_id)
+    except AtelierError as exc:
+        _fail(exc.code, exc.message)
+    _emit({"deleted": image_id})

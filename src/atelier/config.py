@@ -58,7 +58,25 @@ class Settings(BaseSettings):
     )
     image_fetch_timeout_seconds: float = Field(10.0, gt=0)
 
+    prompt_enhancer_url: str | None = Field(
+        None,
+        description="OpenAI-compatible base URL (e.g. http://localhost:11434/v1) whose "
+        "chat/completions enhances prompts; default: the built-in deterministic enhancer",
+    )
+    prompt_enhancer_model: str = Field("default", description="Model name sent to that server")
+    prompt_enhancer_api_key: str | None = Field(None, description="Bearer key for that server")
+    prompt_enhancer_timeout_seconds: float = Field(30.0, gt=0)
+    nsfw_threshold: float = Field(
+        0.8, gt=0, le=1, description="block_nsfw refuses results scoring at least this"
+    )
+
     image_ttl_seconds: int = Field(24 * 3600, gt=0, description="How long images are kept")
+    kept_image_ttl_seconds: int | None = Field(
+        None,
+        gt=0,
+        description="How long images asked not to expire (expire=false) are kept; default: "
+        "until deleted (atelier images delete)",
+    )
     sweep_interval_seconds: float = Field(300.0, gt=0, description="How often expired images go")
     rate_limit_images: int = Field(100, gt=0, description="Images per user per window")
     rate_limit_window_seconds: float = Field(60.0, gt=0)
@@ -88,6 +106,13 @@ class Settings(BaseSettings):
         for entry in hosts:
             parse_allow_entry(entry)  # its ValueError says which entry and why
         return hosts
+
+    @field_validator("prompt_enhancer_url")
+    @classmethod
+    def _enhancer_url_is_http(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError(f"prompt_enhancer_url must be an http(s) URL, not {url!r}")
+        return url or None  # an empty variable means "not set"
 
     @property
     def images_dir(self) -> Path:

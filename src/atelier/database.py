@@ -47,10 +47,24 @@ CREATE TABLE IF NOT EXISTS styles (
     style TEXT NOT NULL,
     palette TEXT NOT NULL,
     images INTEGER NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    substyle TEXT,
+    is_private INTEGER NOT NULL DEFAULT 1,
+    model TEXT,
+    options TEXT NOT NULL DEFAULT '{}'  -- JSON: match, mix_policy, prompt, weights, ...
 );
 CREATE INDEX IF NOT EXISTS styles_user ON styles(user_id);
 """
+
+# Columns added after a table's first release, as (table, column, declaration): CREATE TABLE IF
+# NOT EXISTS leaves a data dir made by an older atelier as it was, so they are added at start-up.
+# Styles made before these existed were their owner's alone, hence is_private 1.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("styles", "substyle", "TEXT"),
+    ("styles", "is_private", "INTEGER NOT NULL DEFAULT 1"),
+    ("styles", "model", "TEXT"),
+    ("styles", "options", "TEXT NOT NULL DEFAULT '{}'"),
+)
 
 
 class Database:
@@ -61,6 +75,23 @@ class Database:
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connection().executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _missing_columns(self, conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+        present: dict[str, set[str]] = {}
+        for table, _, _ in ADDED_COLUMNS:
+            if table not in present:
+                rows = conn.execute(f"PRAGMA table_info({table})").fetchall()
+                present[table] = {row["name"] for row in rows}
+        return [entry for entry in ADDED_COLUMNS if entry[1] not in present[entry[0]]]
+
+    def _add_missing_columns(self) -> None:
+        if not self._missing_columns(self._connection()):
+            return
+        # Checked again under the write lock: a CLI call may be migrating the same file.
+        with self.transaction() as conn:
+            for table, column, declaration in self._missing_columns(conn):
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -11,6 +11,7 @@ Which one a body speaks is decided from its model id and its fields (README, "Di
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import Any
 
 from atelier import catalog
@@ -26,7 +27,8 @@ from atelier.api.schemas import (
 from atelier.editing import ImageEditor
 from atelier.errors import InvalidRequest
 from atelier.fetching import ImageFetcher, find_image_url
-from atelier.generation import Generation, ImageGenerator, parse_size
+from atelier.generation import Generation, ImageGenerator, Output
+from atelier.inputs import ImageInputs, ImageSource
 
 
 class Dialect(enum.Enum):
@@ -36,7 +38,7 @@ class Dialect(enum.Enum):
 
 
 ACCEPTED_FORMS = (
-    "accepted bodies: Recraft {prompt, model: recraftv3|recraftv2, size, n, style, substyle, "
+    "accepted bodies: Recraft {prompt, model (GET /v1/models), size, n, style, substyle, "
     "style_id, controls, ...}; AI/ML API {model: 'recraft-v3', prompt, image_size, style, "
     "colors, num_images, style_id}; DALL-E format {model: 'recraftv3', prompt, size, "
     "response_format, n}"
@@ -69,7 +71,8 @@ def detect_dialect(body: dict[str, Any]) -> Dialect:
             + ACCEPTED_FORMS,
             param=field,
         )
-    if model is not None and model not in catalog.MODELS:
+    known = catalog.MODELS.keys() | catalog.THIRD_PARTY_MODELS
+    if model is not None and model not in known:
         raise InvalidRequest(f"model {model!r} is unknown; " + ACCEPTED_FORMS, param="model")
     if model == "recraftv3" and fields <= DALLE_FIELDS:
         return Dialect.DALLE
@@ -108,24 +111,71 @@ def aiml_to_recraft(req: AimlGenerateRequest) -> GenerateRequest:
 
 class DialectGenerator:
     def __init__(
-        self, generator: ImageGenerator, editor: ImageEditor, fetcher: ImageFetcher
+        self,
+        generator: ImageGenerator,
+        editor: ImageEditor,
+        fetcher: ImageFetcher,
+        inputs: ImageInputs,
     ) -> None:
         self.generator = generator
         self.editor = editor
         self.fetcher = fetcher
+        self.inputs = inputs
 
-    def generate(self, user_id: str, body: dict[str, Any]) -> tuple[Dialect, Generation]:
-        """Validate ``body`` in its dialect's terms and generate; the caller shapes the answer."""
-        dialect = detect_dialect(body)
+    def generate(
+        self,
+        user_id: str,
+        body: dict[str, Any],
+        force: Output | None = None,
+        references: Sequence[ImageSource] = (),
+    ) -> tuple[Dialect, Generation]:
+        """Validate ``body`` in its dialect's terms and generate; the caller shapes the answer.
+
+        ``force`` is the output of /generations/raster or /vector (Recraft dialect only);
+        ``references`` are uploaded style reference images.
+        """
+        dialect = Dialect.RECRAFT if force or references else detect_dialect(body)
         if dialect is Dialect.AIML:
             req = aiml_to_recraft(validate_as(AimlGenerateRequest, body))
             return dialect, self.generator.generate(user_id, req)
         if dialect is Dialect.DALLE:
             return dialect, self._dalle(user_id, validate_as(DalleGenerateRequest, body))
-        return dialect, self.generator.generate(user_id, validate_as(GenerateRequest, body))
+        req = validate_as(GenerateRequest, body)
+        style_id = self._inline_style(user_id, req, references)
+        return dialect, self.generator.generate(user_id, req, force=force, style_id=style_id)
+
+    def _inline_style(
+        self, user_id: str, req: GenerateRequest, references: Sequence[ImageSource]
+    ) -> str | None:
+        """A style made from the request's style references (uploads or URLs), if any."""
+        urls = req.style_reference_urls or []
+        if not references and not urls:
+            return None
+        if references and urls:
+            raise InvalidRequest(
+                "send style_references as files or style_reference_urls, not both",
+                "style_reference_urls",
+            )
+        if req.style_id is not None or req.style is not None:
+            raise InvalidRequest(
+                "style references make the request's style; leave style and style_id out",
+                param="style_id" if req.style_id is not None else "style",
+            )
+        sources = list(references) or [
+            ImageSource(f"style_reference_urls[{i}]", url=url) for i, url in enumerate(urls)
+        ]
+        if len(sources) > catalog.MAX_STYLE_IMAGES:
+            raise InvalidRequest(
+                f"send at most {catalog.MAX_STYLE_IMAGES} style references; got {len(sources)}",
+                param="style_references",
+            )
+        # Everything that costs nothing is checked before any image is fetched or decoded.
+        self.generator.model(req.model, catalog.DEFAULT_STYLE_REFERENCE_MODEL)
+        images = [(source.field, self.inputs.read(source)) for source in sources]
+        return self.generator.styles.create_inline(user_id, images).id
 
     def _dalle(self, user_id: str, req: DalleGenerateRequest) -> Generation:
-        sizes = catalog.SIZES + catalog.DALLE_EXTRA_SIZES
+        sizes = catalog.DALLE_EXTRA_SIZES
         url, prompt = find_image_url(req.prompt)
         params = GenerateRequest(
             prompt=prompt,
@@ -135,14 +185,15 @@ class DialectGenerator:
             response_format=req.response_format,
         )
         if url is None:
-            return self.generator.generate(user_id, params, sizes)
-        size = None if req.size is None else parse_size(req.size, sizes)
+            return self.generator.generate(user_id, params, extra_sizes=sizes)
         if not prompt:
             raise InvalidRequest("the prompt needs words besides the image URL", "prompt")
         # Check everything that costs nothing before fetching anything.
-        self.generator.plan(user_id, params, size or catalog.DEFAULT_SIZE)
+        plan = self.generator.plan(user_id, params, req.size, extra_sizes=sizes)
+        size = None if req.size is None else (plan.spec.width, plan.spec.height)
         image = self.fetcher.fetch(url)
         edit = ImageToImageRequest(
             prompt=prompt, n=req.n, response_format=req.response_format, strength=URL_EDIT_STRENGTH
         )
-        return self.editor.edit(user_id, "imageToImage", edit, image, size=size)
+        source = ImageSource("image", data=image)
+        return self.editor.edit(user_id, "imageToImage", edit, source, size=size)

@@ -1,29 +1,39 @@
 """Generative edits of an input image: imageToImage, inpaint, replace/generate background,
-variateImage. Same rules, prices and credits as generation; the engine does the pixels."""
+outpaint, variateImage and explore/similar. Same rules, prices and credits as generation; the
+engine does the pixels."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from PIL import Image, ImageOps
 
 from atelier import catalog
 from atelier.api.schemas import (
+    ExploreSimilarRequest,
     GenerationParams,
     ImageToImageRequest,
     OpenAIEditRequest,
+    OutpaintRequest,
     VariateRequest,
 )
-from atelier.engines.base import Artifact, EditSpec, GenerationSpec, RasterImage, VectorImage
+from atelier.engines.base import Artifact, EditSpec, RasterImage, VectorImage
 from atelier.engines.matting import BackgroundRemover
 from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import InvalidRequest
-from atelier.generation import Generation, ImageGenerator, parse_size
+from atelier.generation import Delivery, Generation, ImageGenerator, Plan, parse_size
+from atelier.inputs import ImageInputs, ImageSource
 from atelier.uploads import check_mask, open_image, open_mask
 
 # How far a variation moves from its input: enough to differ, little enough to be recognisable.
 VARIATION_STRENGTH = 0.35
+# explore/similar: similarity 1 (loosely related) .. 5 (nearly the same) as img2img strength.
+SIMILARITY_STRENGTH = {1: 0.8, 2: 0.65, 3: 0.5, 4: 0.35, 5: 0.2}
+MAX_OUTPAINT_SIDE = 4096
+# Before a size is known (it is the input image's), plans are made at this placeholder size.
+_PENDING = (1, 1)
 
 
 def openai_mask(mask: Image.Image) -> Image.Image:
@@ -38,59 +48,78 @@ def openai_mask(mask: Image.Image) -> Image.Image:
 
 
 class ImageEditor:
-    def __init__(self, generator: ImageGenerator, remover: BackgroundRemover) -> None:
+    def __init__(
+        self, generator: ImageGenerator, inputs: ImageInputs, remover: BackgroundRemover
+    ) -> None:
         self.generator = generator
+        self.inputs = inputs
         self.remover = remover
+
+    def _open(self, source: ImageSource) -> Image.Image:
+        return open_image(self.inputs.read(source), source.field, catalog.IMAGE_LIMITS)
 
     def edit(
         self,
         user_id: str,
         endpoint: str,
         req: GenerationParams,
-        image_data: bytes,
-        mask_data: bytes | None = None,
-        size: tuple[int, int] | None = None,
+        image: ImageSource,
+        mask: ImageSource | None = None,
+        size: str | tuple[int, int] | None = None,
     ) -> Generation:
-        """One of catalog.EDITS, from uploads; those whose mask is "upload" need ``mask_data``.
+        """One of catalog.EDITS; those whose mask is "upload" need ``mask``.
 
         The output has the input's size unless ``size`` asks otherwise (imageToImage only).
+        Every cheap check runs before an image is fetched or decoded.
         """
-        needs_mask = catalog.EDITS[endpoint].mask == "upload"
-        if needs_mask and mask_data is None:
-            raise InvalidRequest("mask is required: send it as a file part named 'mask'", "mask")
-        image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
-        mask = (
-            open_mask(mask_data, "mask", catalog.IMAGE_LIMITS, image.size)
-            if needs_mask and mask_data is not None
-            else None
-        )
-        return self._edit(user_id, endpoint, req, image, mask, size)
+        edit = catalog.EDITS[endpoint]
+        if edit.mask == "upload" and mask is None:
+            raise InvalidRequest(
+                "mask is required: send it as a file part named 'mask' (or mask_url)", "mask"
+            )
+        if size is not None and edit.operation != "image_to_image":
+            raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
+        plan = self.generator.plan(user_id, req, _PENDING)
+        asked = parse_size(size, plan.model) if isinstance(size, str) else size
+        picture = self._open(image)
+        opened_mask = None
+        if edit.mask == "upload" and mask is not None:
+            data = self.inputs.read(mask)
+            opened_mask = open_mask(data, mask.field, catalog.IMAGE_LIMITS, picture.size)
+        return self._edit(user_id, endpoint, req, plan, picture, opened_mask, asked)
 
     def openai_edit(
-        self, user_id: str, req: OpenAIEditRequest, image_data: bytes, mask_data: bytes | None
+        self,
+        user_id: str,
+        req: OpenAIEditRequest,
+        image: ImageSource,
+        mask: ImageSource | None,
     ) -> Generation:
         """OpenAI's images.edit: an inpaint where a mask is transparent, else imageToImage."""
-        size = None if req.size is None else parse_size(req.size)
-        image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
-        if mask_data is None:
-            return self._edit(user_id, "imageToImage", req, image, None, size)
-        uploaded = open_image(mask_data, "mask", catalog.IMAGE_LIMITS)
-        mask = check_mask(openai_mask(uploaded), "mask", image.size)
-        return self._edit(user_id, "inpaint", req, image, mask, size)
+        endpoint = "imageToImage" if mask is None else "inpaint"
+        plan = self.generator.plan(user_id, req, _PENDING)
+        asked = None if req.size is None else parse_size(req.size, plan.model)
+        if mask is not None and asked is not None:
+            raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
+        picture = self._open(image)
+        opened_mask = None
+        if mask is not None:
+            uploaded = self._open(mask)
+            opened_mask = check_mask(openai_mask(uploaded), mask.field, picture.size)
+        return self._edit(user_id, endpoint, req, plan, picture, opened_mask, asked)
 
     def _edit(
         self,
         user_id: str,
         endpoint: str,
         req: GenerationParams,
+        plan: Plan,
         image: Image.Image,
         mask: Image.Image | None,
         size: tuple[int, int] | None,
     ) -> Generation:
         edit = catalog.EDITS[endpoint]
-        if size is not None and size != image.size and edit.operation != "image_to_image":
-            raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
-        spec = self.generator.plan(user_id, req, size or image.size, models=("recraftv3",))
+        spec = _sized(plan, size or image.size).spec
         price = self.generator.prices[edit.price_key_for(spec.vector)]
         strength = req.strength if isinstance(req, ImageToImageRequest | OpenAIEditRequest) else 1.0
 
@@ -103,33 +132,121 @@ class ImageEditor:
                 EditSpec(edit.operation, spec, image, edit_mask, strength)
             )
 
-        return self._run(user_id, spec, price * spec.n, endpoint, req.image_format, make)
+        return self._run(user_id, plan, price * spec.n, endpoint, Delivery.of(req), make)
 
-    def variate(self, user_id: str, req: VariateRequest, image_data: bytes) -> Generation:
-        size = parse_size(req.size)
-        image = open_image(image_data, "image", catalog.IMAGE_LIMITS)
-        seed = req.random_seed if req.random_seed is not None else req.seed
-        params = GenerationParams(
-            prompt="a variation of the input image", n=req.n, random_seed=seed
-        )
-        spec = self.generator.plan(user_id, params, size, models=("recraftv3",))
+    def outpaint(self, user_id: str, req: OutpaintRequest, image: ImageSource) -> Generation:
+        """The image on a larger canvas whose new area the engine fills (an inpaint of it)."""
+        margins = (req.expand_left, req.expand_top, req.expand_right, req.expand_bottom)
+        ways = [
+            name
+            for name, given in (
+                ("expand_*", any(m is not None for m in margins)),
+                ("size", req.size is not None),
+                ("zoom_out_percentage", req.zoom_out_percentage is not None),
+            )
+            if given
+        ]
+        if len(ways) != 1:
+            raise InvalidRequest(
+                "say how to extend the image with exactly one of: expand_top/bottom/left/right, "
+                "size, or zoom_out_percentage" + (f" (got {', '.join(ways)})" if ways else ""),
+                param="expand_top" if not ways else ways[1].rstrip("*").rstrip("_"),
+            )
+        plan = self.generator.plan(user_id, req, _PENDING)
+        target = None if req.size is None else parse_size(req.size, plan.model)
+        picture = self._open(image)
+        w, h = picture.size
+        if target is not None:
+            if target[0] < w or target[1] < h:
+                raise InvalidRequest(
+                    f"size {target[0]}x{target[1]} is smaller than the image ({w}x{h}); "
+                    "outpainting only grows it",
+                    param="size",
+                )
+            left, top = (target[0] - w) // 2, (target[1] - h) // 2
+            canvas = target
+        elif req.zoom_out_percentage is not None:
+            scale = 1 + req.zoom_out_percentage / 100
+            canvas = (round(w * scale), round(h * scale))
+            left, top = (canvas[0] - w) // 2, (canvas[1] - h) // 2
+        else:
+            left, top, right, bottom = (m or 0 for m in margins)
+            canvas = (w + left + right, h + top + bottom)
+        if canvas == (w, h):
+            raise InvalidRequest("the new canvas is the image's own size; extend it", "expand_top")
+        if max(canvas) > MAX_OUTPAINT_SIDE:
+            raise InvalidRequest(
+                f"the outpainted image would be {canvas[0]}x{canvas[1]}; it may be at most "
+                f"{MAX_OUTPAINT_SIDE} px on a side",
+                param=ways[0].rstrip("*").rstrip("_") if ways[0] != "expand_*" else "expand_top",
+            )
+        extended, mask = _extended(picture, canvas, (left, top))
+        spec = _sized(plan, canvas).spec
+        price = self.generator.prices[f"{'vector' if spec.vector else 'raster'}_outpainting"]
 
         def make() -> list[Image.Image]:
-            edit = EditSpec("variate", spec, image, None, VARIATION_STRENGTH)
-            return self.generator.engine.edit(edit)
+            return self.generator.engine.edit(EditSpec("inpaint", spec, extended, mask, 1.0))
 
-        price = self.generator.prices["variation"] * spec.n
-        return self._run(user_id, spec, price, "variateImage", req.image_format, make)
+        return self._run(user_id, plan, price * spec.n, "outpaint", Delivery.of(req), make)
+
+    def variate(self, user_id: str, req: VariateRequest, image: ImageSource) -> Generation:
+        seed = req.random_seed if req.random_seed is not None else req.seed
+        params = GenerationParams(
+            prompt="a variation of the input image", n=req.n, random_seed=seed, model=req.model
+        )
+        plan = self.generator.plan(user_id, params, req.size)
+        picture = self._open(image)
+        return self._variations(user_id, plan, picture, VARIATION_STRENGTH, "variateImage", req)
+
+    def explore_similar(self, user_id: str, req: ExploreSimilarRequest) -> Generation:
+        """More images like one of the user's own, as close as ``similarity`` asks."""
+        data, extension = self.generator.store.read_own(
+            user_id, req.source_image_id, "source_image_id"
+        )
+        if extension == "svg":
+            raise InvalidRequest(
+                "explore/similar starts from raster images; this source image is SVG",
+                param="source_image_id",
+            )
+        picture = open_image(data, "source_image_id", catalog.IMAGE_LIMITS)
+        params = GenerationParams(
+            prompt="an image like the source image",
+            n=catalog.EXPLORE_IMAGES,
+            model=catalog.EXPLORE_MODEL,
+        )
+        plan = self.generator.plan(user_id, params, picture.size)
+        strength = SIMILARITY_STRENGTH[req.similarity]
+        return self._variations(user_id, plan, picture, strength, "explore_similar", req)
+
+    def _variations(
+        self,
+        user_id: str,
+        plan: Plan,
+        picture: Image.Image,
+        strength: float,
+        reason: str,
+        req: object,
+    ) -> Generation:
+        spec = plan.spec
+
+        def make() -> list[Image.Image]:
+            return self.generator.engine.edit(EditSpec("variate", spec, picture, None, strength))
+
+        key = "variation" if reason == "variateImage" else None
+        price = self.generator.prices[key] * spec.n if key else self.generator.price(plan)
+        return self._run(user_id, plan, price, reason, Delivery.of(req), make)
 
     def _run(
         self,
         user_id: str,
-        spec: GenerationSpec,
+        plan: Plan,
         units: int,
         reason: str,
-        image_format: str | None,
+        delivery: Delivery,
         make: Callable[[], list[Image.Image]],
     ) -> Generation:
+        spec = plan.spec
+
         def artifacts() -> list[Artifact]:
             if spec.vector:  # edits work on pixels; vector styles are traced afterwards
                 options = VectorizeOptions.for_palette(spec.output_palette)
@@ -137,6 +254,38 @@ class ImageEditor:
             return [RasterImage(im) for im in make()]
 
         delivered = self.generator.charge_and_deliver(
-            user_id, units, reason, spec.n, image_format, artifacts
+            user_id, units, reason, spec.n, delivery, artifacts
         )
-        return Generation(int(time.time()), units, delivered)
+        extra = self.generator.finishing.price(delivery, spec.n)
+        return Generation(int(time.time()), units + extra, delivered)
+
+
+def _sized(plan: Plan, size: tuple[int, int]) -> Plan:
+    return replace(plan, spec=replace(plan.spec, width=size[0], height=size[1]))
+
+
+def _extended(
+    image: Image.Image, canvas: tuple[int, int], offset: tuple[int, int]
+) -> tuple[Image.Image, Image.Image]:
+    """``image`` on a ``canvas``-sized image at ``offset``, the new area filled by stretching
+    its edge pixels outwards (a neutral start for the engine), and the mask of the new area."""
+    rgb = image.convert("RGB")
+    left, top = offset
+    right, bottom = canvas[0] - left - rgb.width, canvas[1] - top - rgb.height
+    extended = ImageOps.expand(rgb, border=(left, top, right, bottom))
+    # Edge stretch: each border strip repeats the nearest row or column of the image.
+    if left:
+        extended.paste(rgb.crop((0, 0, 1, rgb.height)).resize((left, rgb.height)), (0, top))
+    if right:
+        strip = rgb.crop((rgb.width - 1, 0, rgb.width, rgb.height)).resize((right, rgb.height))
+        extended.paste(strip, (left + rgb.width, top))
+    if top:
+        row = extended.crop((0, top, canvas[0], top + 1)).resize((canvas[0], top))
+        extended.paste(row, (0, 0))
+    if bottom:
+        y = top + rgb.height - 1
+        row = extended.crop((0, y, canvas[0], y + 1)).resize((canvas[0], bottom))
+        extended.paste(row, (0, top + rgb.height))
+    mask = Image.new("L", canvas, 255)
+    mask.paste(0, (left, top, left + rgb.width, top + rgb.height))
+    return extended, mask

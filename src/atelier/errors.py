@@ -18,6 +18,10 @@ class InvalidRequest(AtelierError):
     code = "invalid_request"
 
 
+class InvalidJson(InvalidRequest):
+    code = "invalid_json"
+
+
 class Unauthorized(AtelierError):
     status = 401
     code = "unauthorized"

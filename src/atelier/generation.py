@@ -7,22 +7,40 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from atelier import catalog
 from atelier.accounting.ledger import Ledger
-from atelier.api.schemas import GenerateRequest, GenerationParams, TextLayoutItem
+from atelier.api.schemas import ExploreRequest, GenerateRequest, GenerationParams, TextLayoutItem
+from atelier.catalog import Size
 from atelier.encoding import EncodedImage, encode_artifact
 from atelier.engines.base import Artifact, GenerationEngine, GenerationSpec, TextItem
 from atelier.errors import InvalidRequest
+from atelier.finishing import Finishing
 from atelier.ratelimit import ImageRateLimiter
 from atelier.storage.images import ImageStore, StoredImage
 from atelier.styles import StyleLibrary
+
+Output = Literal["raster", "vector"]
+# creativity (Recraft's current API) as the artistic_level of the first spec.
+CREATIVITY_LEVELS = {"simple": 1, "standard": 3, "eccentric": 5}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated generation: the engine's spec, the catalog model (for prices), the style."""
+
+    spec: GenerationSpec
+    model: catalog.Model
+    style_id: str | None = None
 
 
 @dataclass(frozen=True)
 class DeliveredImage:
     stored: StoredImage
     encoded: EncodedImage
+    revised_prompt: str | None = None
+    nsfw_score: float | None = None
 
     @property
     def b64(self) -> str:
@@ -34,38 +52,81 @@ class Generation:
     created: int
     credits: int
     images: list[DeliveredImage]
+    style_id: str | None = None  # a style created inline from style_references
 
 
-def _check_text(value: str | None, param: str, required: bool = False) -> None:
+@dataclass(frozen=True)
+class Delivery:
+    """What happens to results between the engine and the client (the same for every endpoint).
+
+    ``keep``: expire=false. ``upscale``: upscale4mp/upscale16mp, run on raster results.
+    ``features``: score each image (calculate_features); ``block_nsfw``: refuse NSFW results.
+    """
+
+    image_format: str | None = None
+    keep: bool = False
+    upscale: str | None = None
+    features: bool = False
+    block_nsfw: bool = False
+    revised_prompt: str | None = None
+
+    @classmethod
+    def of(cls, req: object, revised_prompt: str | None = None) -> Delivery:
+        """The delivery fields of any request model (those it lacks take their defaults)."""
+        output_format = getattr(req, "output_format", None)
+        if output_format == "jpeg":
+            raise InvalidRequest(
+                "output_format jpeg is not served here; use png or webp", "output_format"
+            )
+        return cls(
+            image_format=getattr(req, "image_format", None) or output_format,
+            keep=getattr(req, "expire", None) is False,
+            upscale=getattr(req, "upscale", None),
+            features=bool(getattr(req, "calculate_features", None)),
+            block_nsfw=bool(getattr(req, "block_nsfw", None)),
+            revised_prompt=revised_prompt,
+        )
+
+    @property
+    def scores(self) -> bool:
+        return self.features or self.block_nsfw
+
+
+def _check_text(value: str | None, param: str, limit: int, required: bool = False) -> None:
     if required and not (value and value.strip()):
         raise InvalidRequest(f"{param} is required and must not be empty", param=param)
     size = len((value or "").encode("utf-8"))
-    if size > catalog.MAX_PROMPT_BYTES:
+    if size > limit:
         raise InvalidRequest(
-            f"{param} is {size} bytes in UTF-8; the limit is {catalog.MAX_PROMPT_BYTES} bytes",
-            param=param,
+            f"{param} is {size} bytes in UTF-8; the limit is {limit} bytes", param=param
         )
 
 
-def _check_substyle(style: str, substyle: str, model: str) -> None:
-    allowed = catalog.substyles(style, model) or ()
+def _check_substyle(style: str, substyle: str, model: catalog.Model) -> None:
+    allowed = catalog.substyles(style, model.styles) or ()
     if substyle in allowed:
         return
-    elsewhere = [m for m in catalog.MODELS if substyle in (catalog.substyles(style, m) or ())]
+    elsewhere = [
+        m for m in ("recraftv3", "recraftv2") if substyle in (catalog.substyles(style, m) or ())
+    ]
     hint = (
         f"it is only available with model {elsewhere[0]}"
         if elsewhere
         else ("valid substyles: " + ", ".join(allowed) if allowed else "it takes no substyle")
     )
     raise InvalidRequest(
-        f"substyle {substyle!r} is not available for style {style!r} with model {model}; {hint}",
+        f"substyle {substyle!r} is not available for style {style!r} with model {model.id}; "
+        + hint,
         param="substyle",
     )
 
 
-def _text_layout(items: list[TextLayoutItem], model: str) -> tuple[TextItem, ...]:
-    if items and model != "recraftv3":
-        raise InvalidRequest("text_layout is available with model recraftv3 only", "text_layout")
+def _text_layout(items: list[TextLayoutItem], model: catalog.Model) -> tuple[TextItem, ...]:
+    if items and not model.text_layout:
+        raise InvalidRequest(
+            f"text_layout is not available with model {model.id}; use recraftv3 or a V4 model",
+            "text_layout",
+        )
     layout = []
     for i, item in enumerate(items):
         param = f"text_layout[{i}].text"
@@ -92,6 +153,7 @@ class ImageGenerator:
         styles: StyleLibrary,
         rate_limiter: ImageRateLimiter,
         prices: dict[str, int],
+        finishing: Finishing,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -99,70 +161,131 @@ class ImageGenerator:
         self.styles = styles
         self.rate_limiter = rate_limiter
         self.prices = prices
+        self.finishing = finishing
+
+    def model(self, model_id: str | None, default: str = catalog.DEFAULT_MODEL) -> catalog.Model:
+        """The catalog entry of ``model_id`` if this deployment serves it, else a 400."""
+        model_id = model_id or default
+        model = catalog.MODELS.get(model_id)
+        if model is None and model_id in catalog.THIRD_PARTY_MODELS:
+            model = catalog.operator_model(model_id)
+            if self.engine.serving_id(model) is None:
+                raise InvalidRequest(
+                    f"model {model_id!r} is another vendor's model that Recraft resells; it is "
+                    "not served here (an operator can map it to local weights with "
+                    "ATELIER_DIFFUSION_MODELS); Recraft's own models are listed by GET /v1/models",
+                    param="model",
+                )
+        if model is None:
+            raise InvalidRequest(
+                f"model {model_id!r} is unknown; GET /v1/models lists the models served here",
+                param="model",
+            )
+        if self.engine.serving_id(model) is None:
+            raise InvalidRequest(
+                f"model {model_id!r} is not served by this deployment's {self.engine.name} "
+                "engine; GET /v1/models lists the models served here",
+                param="model",
+            )
+        return model
 
     def plan(
         self,
         user_id: str,
         req: GenerationParams,
-        size: tuple[int, int],
-        text_layout: list[TextLayoutItem] | None = None,
-        models: tuple[str, ...] = tuple(catalog.MODELS),
-    ) -> GenerationSpec:
+        size: str | Size | None = None,
+        *,
+        force: Output | None = None,
+        extra_sizes: tuple[Size, ...] = (),
+        style_id: str | None = None,
+    ) -> Plan:
         """Validate ``req`` against the catalog and the user's styles; no side effects.
 
-        ``models`` narrows the models an endpoint serves (the edits are recraftv3 only).
+        ``size`` is the request's size text, or the output size where the input image sets it.
+        ``force`` is the output an endpoint forces (/generations/raster, /vector).
+        ``style_id`` is a style created inline from the request's style references.
         """
-        _check_text(req.prompt, "prompt", required=True)
-        _check_text(req.negative_prompt, "negative_prompt")
-        model = req.model or catalog.DEFAULT_MODEL
-        if model not in models:
-            raise InvalidRequest(
-                f"model {model!r} is not supported here; use " + " or ".join(models),
-                param="model",
-            )
+        model = self.model(
+            req.model,
+            catalog.DEFAULT_STYLE_REFERENCE_MODEL if style_id else catalog.DEFAULT_MODEL,
+        )
+        if force and model.output not in ("any", force):
+            # /generations/raster and /vector force the output: the family's id for it.
+            model = self.model(model.variant(force).id if model.variant(force) else model.id)
+        _check_text(req.prompt, "prompt", model.max_prompt_bytes, required=True)
+        _check_text(req.negative_prompt, "negative_prompt", model.max_prompt_bytes)
+        output = _output(model, force)
+        style_id = style_id or req.style_id
 
         palette: tuple[tuple[int, int, int], ...] = ()
-        if req.style_id is not None:
+        if style_id is not None:
             if req.style is not None:
                 raise InvalidRequest("style and style_id are mutually exclusive", "style_id")
             if req.substyle is not None:
                 raise InvalidRequest("substyle cannot be combined with style_id", "substyle")
-            custom = self.styles.get(user_id, req.style_id)
+            custom = self.styles.get(user_id, style_id)
             style, palette = custom.style, custom.palette
         elif req.style is not None:
             style = req.style
         else:
             if req.substyle is not None:
                 raise InvalidRequest("substyle needs a style to refine", param="substyle")
-            style = catalog.DEFAULT_STYLE[model]
+            if model.requires_style:
+                raise InvalidRequest(
+                    f"model {model.id} always generates in a style: send style_id (or "
+                    "style_references)",
+                    param="style_id",
+                )
+            style = (
+                catalog.DEFAULT_VECTOR_STYLE
+                if output == "vector"
+                else catalog.DEFAULT_STYLE[model.styles]
+            )
+        if style == "any" and output == "vector":
+            style = catalog.DEFAULT_VECTOR_STYLE
 
+        param = "style_id" if style_id else "style"
         if style not in catalog.STYLES:
             raise InvalidRequest(
                 f"style {style!r} is unknown; use one of " + ", ".join(catalog.STYLES), "style"
             )
-        if catalog.substyles(style, model) is None:
-            others = [m for m in catalog.MODELS if catalog.substyles(style, m) is not None]
+        if catalog.substyles(style, model.styles) is None:
+            others = sorted(
+                {m.id for m in catalog.MODEL_LIST if catalog.substyles(style, m.styles) is not None}
+                & {"recraftv2", "recraftv3", "recraftv4"}
+            )
             raise InvalidRequest(
-                f"style {style!r} is not available with model {model}; use model "
+                f"style {style!r} is not available with model {model.id}; use model "
                 + " or ".join(others),
-                param="style_id" if req.style_id else "style",
+                param=param,
+            )
+        vector = style in catalog.VECTOR_STYLES
+        if output is not None and vector != (output == "vector"):
+            raise InvalidRequest(
+                f"style {style!r} gives {'vector' if vector else 'raster'} images but "
+                f"{_forced_by(model, force)} {output} images; choose a {output} style",
+                param=param,
             )
         if req.substyle is not None:
             _check_substyle(style, req.substyle, model)
 
         controls = req.controls
-        return GenerationSpec(
+        artistic_level = controls.artistic_level if controls else None
+        if artistic_level is None and req.creativity is not None:
+            artistic_level = CREATIVITY_LEVELS[req.creativity]
+        width, height = self._size(model, size, extra_sizes)
+        spec = GenerationSpec(
             prompt=req.prompt,
             negative_prompt=req.negative_prompt,
-            model=model,
+            model=self.engine.serving_id(model) or model.id,
             style=style,
             substyle=req.substyle,
-            width=size[0],
-            height=size[1],
+            width=width,
+            height=height,
             seed=req.random_seed if req.random_seed is not None else secrets.randbelow(2**31),
             n=req.n or 1,
-            vector=style in catalog.VECTOR_STYLES,
-            artistic_level=controls.artistic_level if controls else None,
+            vector=vector,
+            artistic_level=artistic_level,
             colors=tuple(_rgb(c.rgb) for c in (controls.colors or [])) if controls else (),
             background_color=(
                 _rgb(controls.background_color.rgb)
@@ -171,21 +294,59 @@ class ImageGenerator:
             ),
             style_palette=palette,
             no_text=bool(controls and controls.no_text),
-            text_layout=_text_layout(text_layout or [], model),
+            text_layout=_text_layout(req.text_layout or [], model),
         )
+        return Plan(spec, model, style_id)
+
+    def _size(self, model: catalog.Model, size: str | Size | None, extra: tuple[Size, ...]) -> Size:
+        if size is None:
+            return model.default_size
+        if isinstance(size, tuple):
+            return size
+        return parse_size(size, model, extra)
+
+    def price(self, plan: Plan) -> int:
+        """Units of a text-to-image request: the model's price per image, times n."""
+        return self.prices[catalog.generation_price_key(plan.model, plan.spec.vector)] * plan.spec.n
 
     def generate(
-        self, user_id: str, req: GenerateRequest, sizes: tuple[tuple[int, int], ...] = catalog.SIZES
+        self,
+        user_id: str,
+        req: GenerateRequest,
+        *,
+        force: Output | None = None,
+        extra_sizes: tuple[Size, ...] = (),
+        style_id: str | None = None,
     ) -> Generation:
-        """Text-to-image; ``sizes`` are the sizes the request's dialect accepts."""
-        size = catalog.DEFAULT_SIZE if req.size is None else parse_size(req.size, sizes)
-        spec = self.plan(user_id, req, size, req.text_layout)
-        units = self.prices[catalog.generation_price_key(spec.model, spec.vector)] * spec.n
+        """Text-to-image; ``extra_sizes`` are sizes a dialect accepts besides the model's."""
+        if req.stream:
+            raise InvalidRequest("streaming is not served here; leave stream out", "stream")
+        plan = self.plan(user_id, req, req.size, force=force, extra_sizes=extra_sizes,
+                         style_id=style_id)  # fmt: skip
+        spec = plan.spec
+        units = self.price(plan)
+        delivery = Delivery.of(req, revised_prompt=spec.prompt)
         delivered = self.charge_and_deliver(
-            user_id, units, f"generation:{spec.model}:{spec.style}", spec.n, req.image_format,
+            user_id, units, f"generation:{plan.model.id}:{spec.style}", spec.n, delivery,
             lambda: self.engine.generate(spec),
         )  # fmt: skip
-        return Generation(int(time.time()), units, delivered)
+        return Generation(int(time.time()), units + self.finishing.price(delivery, spec.n),
+                          delivered, style_id)  # fmt: skip
+
+    def explore(self, user_id: str, req: ExploreRequest) -> Generation:
+        """A set of diverse images of one prompt: one seed each, so each composes anew."""
+        params = GenerateRequest(
+            prompt=req.prompt,
+            model=req.model or catalog.EXPLORE_MODEL,
+            size=req.size,
+            controls=req.controls,
+            n=catalog.EXPLORE_IMAGES,
+            response_format=req.response_format,
+            image_format=req.image_format,
+            expire=req.expire,
+            block_nsfw=req.block_nsfw,
+        )
+        return self.generate(user_id, params)
 
     def charge_and_deliver(
         self,
@@ -193,30 +354,46 @@ class ImageGenerator:
         units: int,
         reason: str,
         count: int,
-        image_format: str | None,
+        delivery: Delivery,
         make: Callable[[], list[Artifact]],
     ) -> list[DeliveredImage]:
-        """Hold ``units`` credits, take ``count`` images of the rate limit, then make and store
-        the results; the credits are charged only if all of it succeeds, else released."""
+        """Hold ``units`` credits (plus what the delivery's upscaling costs), take ``count``
+        images of the rate limit, then make, finish and store the results; the credits are
+        charged only if all of it succeeds, else released."""
+        units += self.finishing.price(delivery, count)
         with self.ledger.charged(user_id, units, reason):
             self.rate_limiter.acquire(user_id, count)
-            return [self.deliver(user_id, artifact, image_format) for artifact in make()]
+            return [self.deliver(user_id, artifact, delivery) for artifact in make()]
 
-    def deliver(self, user_id: str, artifact: Artifact, image_format: str | None) -> DeliveredImage:
-        """Encode and store one result."""
-        encoded = encode_artifact(artifact, image_format or "png")
-        return DeliveredImage(self.store.save(user_id, encoded), encoded)
+    def deliver(self, user_id: str, artifact: Artifact, delivery: Delivery) -> DeliveredImage:
+        """Finish (upscale, score), encode and store one result."""
+        artifact, score = self.finishing.finish(artifact, delivery)
+        encoded = encode_artifact(artifact, delivery.image_format or "png")
+        stored = self.store.save(user_id, encoded, keep=delivery.keep)
+        return DeliveredImage(stored, encoded, delivery.revised_prompt, score)
 
 
-def parse_size(value: str, sizes: tuple[tuple[int, int], ...] = catalog.SIZES) -> tuple[int, int]:
-    size = catalog.parse_size(value, sizes)
+def parse_size(value: str, model: catalog.Model, extra: tuple[Size, ...] = ()) -> Size:
+    """A size as ``WxH`` (one of the model's sizes, or ``extra``) or as an aspect ratio."""
+    size = catalog.model_size(value, model, extra)
     if size is None:
+        sizes = ", ".join(f"{w}x{h}" for w, h in (*model.sizes, *extra))
         raise InvalidRequest(
-            f"size {value!r} is not supported; use one of "
-            + ", ".join(f"{w}x{h}" for w, h in sizes),
+            f"size {value!r} is not supported by model {model.id}; use one of {sizes}, or an "
+            "aspect ratio: " + ", ".join(catalog.ASPECTS),
             param="size",
         )
     return size
+
+
+def _output(model: catalog.Model, force: Output | None) -> Output | None:
+    if model.output == "any":
+        return force
+    return force or model.output
+
+
+def _forced_by(model: catalog.Model, force: Output | None) -> str:
+    return "this endpoint gives" if force is not None else f"model {model.id} gives"
 
 
 def _rgb(values: list[int]) -> tuple[int, int, int]:

@@ -13,11 +13,16 @@ from atelier.dialects import DialectGenerator
 from atelier.editing import ImageEditor
 from atelier.engines.eraser import RegionEraser
 from atelier.engines.matting import BackgroundRemover
+from atelier.engines.nsfw import NsfwClassifier
 from atelier.engines.registry import create_engine
 from atelier.engines.upscaler import Upscaler
 from atelier.errors import InvalidRequest
 from atelier.fetching import ImageFetcher
+from atelier.finishing import Finishing
 from atelier.generation import ImageGenerator
+from atelier.inputs import ImageInputs
+from atelier.palettes import ColorOptimizer
+from atelier.prompting import PromptService, create_enhancer
 from atelier.ratelimit import ImageRateLimiter
 from atelier.storage.images import ImageStore
 from atelier.storage.signing import UrlSigner, load_or_create_secret
@@ -47,6 +52,9 @@ class Services:
     editor: ImageEditor
     toolbox: Toolbox
     dialects: DialectGenerator
+    inputs: ImageInputs
+    prompts: PromptService
+    palettes: ColorOptimizer
 
 
 def build_services(settings: Settings) -> Services:
@@ -58,9 +66,19 @@ def build_services(settings: Settings) -> Services:
         if settings.secret_key
         else load_or_create_secret(settings.data_dir / "secret.key")
     )
-    store = ImageStore(db, settings.images_dir, settings.image_ttl_seconds)
+    store = ImageStore(
+        db, settings.images_dir, settings.image_ttl_seconds, settings.kept_image_ttl_seconds
+    )
+    fetcher = ImageFetcher(
+        allowed_hosts=frozenset(settings.image_fetch_allowed_hosts),
+        max_bytes=settings.max_upload_bytes,
+        timeout_seconds=settings.image_fetch_timeout_seconds,
+    )
+    inputs = ImageInputs(fetcher, settings.max_upload_bytes)
+    # Models load lazily on first use: start-up stays fast and unused tools cost no memory.
+    upscaler = Upscaler(tile=settings.upscale_tile)
     styles = StyleLibrary(
-        db, settings.styles_dir, ledger, prices["style_creation"], settings.max_upload_bytes
+        db, settings.styles_dir, ledger, prices["style_creation"], settings.max_upload_bytes, inputs
     )
     generator = ImageGenerator(
         engine=create_engine(settings),
@@ -71,21 +89,13 @@ def build_services(settings: Settings) -> Services:
             settings.rate_limit_images, settings.rate_limit_window_seconds
         ),
         prices=prices,
+        finishing=Finishing(upscaler, NsfwClassifier(), prices, settings.nsfw_threshold),
     )
-    # Models load lazily on first use: start-up stays fast and unused tools cost no memory.
     remover = BackgroundRemover(settings.matting_model_path, preset=settings.matting_preset)
     toolbox = Toolbox(
-        generator,
-        remover,
-        Upscaler(tile=settings.upscale_tile),
-        RegionEraser(settings.eraser_model_path),
+        generator, inputs, remover, upscaler, RegionEraser(settings.eraser_model_path)
     )
-    editor = ImageEditor(generator, remover)
-    fetcher = ImageFetcher(
-        allowed_hosts=frozenset(settings.image_fetch_allowed_hosts),
-        max_bytes=settings.max_upload_bytes,
-        timeout_seconds=settings.image_fetch_timeout_seconds,
-    )
+    editor = ImageEditor(generator, inputs, remover)
     return Services(
         settings=settings,
         db=db,
@@ -97,5 +107,17 @@ def build_services(settings: Settings) -> Services:
         generator=generator,
         editor=editor,
         toolbox=toolbox,
-        dialects=DialectGenerator(generator, editor, fetcher),
+        dialects=DialectGenerator(generator, editor, fetcher, inputs),
+        inputs=inputs,
+        prompts=PromptService(
+            create_enhancer(
+                settings.prompt_enhancer_url,
+                settings.prompt_enhancer_model,
+                settings.prompt_enhancer_api_key,
+                settings.prompt_enhancer_timeout_seconds,
+            ),
+            ledger,
+            prices["prompt_enhancement"],
+        ),
+        palettes=ColorOptimizer(ledger, prices["color_optimization"]),
     )

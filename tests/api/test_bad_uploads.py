@@ -17,7 +17,7 @@ BAD_UPLOADS = [
     # The generative edits.
     ("/v1/images/imageToImage", {"prompt": "x"}, {"image": encode(photo())}, "strength", "required"),
     ("/v1/images/imageToImage", {"prompt": "x", "strength": "1.5"}, {"image": encode(photo())}, "strength", "1"),
-    ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5", "model": "recraftv2"}, {"image": encode(photo())}, "model", "recraftv3"),
+    ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5", "model": "recraftv9"}, {"image": encode(photo())}, "model", "unknown"),
     ("/v1/images/imageToImage", {"strength": "0.5"}, {"image": encode(photo())}, "prompt", "required"),
     ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5"}, {}, "image", "required"),
     ("/v1/images/imageToImage", {"prompt": "x", "strength": "0.5"}, {"image": encode(photo((200, 300)))}, "image", "256"),
@@ -42,7 +42,7 @@ BAD_UPLOADS = [
     ("/v1/images/eraseRegion", {"response_format": "url"}, {"image": encode(Image.new("RGB", (2100, 2000))), "mask": encode(Image.new("L", (2100, 2000)))}, "image", "4,000,000"),
     ("/v1/images/eraseRegion", {"response_format": "url"}, {"image": encode(logo())}, "mask", "required"),
     ("/v1/images/eraseRegion", {"response_format": "url"}, {"image": encode(logo()), "mask": encode(Image.new("L", (320, 256), 7))}, "mask", "pure black"),
-    ("/v1/images/removeBackground", {"response_format": "url"}, {}, "file", "required"),
+    ("/v1/images/removeBackground", {"response_format": "url"}, {}, "image", "'image' or 'file'"),
     ("/v1/images/removeBackground", {"response_format": "url"}, {"file": b"not an image"}, "file", "PNG, JPG or WEBP"),
     ("/v1/images/creativeUpscale", {"response_format": "url"}, {"file": encode(logo()), "mask": encode(logo())}, "mask", "unexpected"),
 ]  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -31,3 +31,11 @@ async def current_user(
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 UserDep = Annotated[User, Depends(current_user)]
+
+
+def check_billing(billing: Literal["api", "subscription"] | None = None) -> None:
+    """Recraft's ``?billing=api|subscription``: accepted on paid endpoints; atelier bills every
+    request to the caller's credits either way."""
+
+
+BillingDep = Depends(check_billing)

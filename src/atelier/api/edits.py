@@ -1,5 +1,5 @@
-"""The generative edits (multipart): imageToImage, inpaint, replaceBackground,
-generateBackground, variateImage."""
+"""The generative edits (multipart, or JSON with image URLs): imageToImage, inpaint,
+replaceBackground, generateBackground, outpaint, variateImage."""
 
 from __future__ import annotations
 
@@ -9,17 +9,19 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from atelier.api.deps import ServicesDep, UserDep
-from atelier.api.forms import Endpoint, multipart_post, read_form
+from atelier.api.deps import BillingDep, ServicesDep, UserDep
+from atelier.api.forms import Endpoint, multipart_post, read_request
 from atelier.api.generations import generation_response
 from atelier.api.schemas import (
     GenerateResponse,
-    GenerationParams,
     ImageToImageRequest,
+    MaskedTransformRequest,
+    OutpaintRequest,
+    TransformRequest,
     VariateRequest,
 )
 
-router = APIRouter(prefix="/v1/images", tags=["edits"])
+router = APIRouter(prefix="/v1/images", tags=["edits"], dependencies=[BillingDep])
 
 
 def _post(
@@ -33,14 +35,16 @@ async def _edit(
     user: UserDep,
     services: ServicesDep,
     endpoint: str,
-    model: type[GenerationParams],
+    model: type[TransformRequest],
 ) -> GenerateResponse:
-    form = await read_form(request)
+    form = await read_request(request)
     form.check_no_other_files("image", "file", "mask")
     params = form.parse(model)
-    image = form.file("image", "file")
+    image = form.image(params.image_url, "image", "file")
+    mask_url = params.mask_url if isinstance(params, MaskedTransformRequest) else None
+    mask = form.optional_image(mask_url, "mask")
     generation = await run_in_threadpool(
-        services.editor.edit, user.id, endpoint, params, image, form.optional_file("mask")
+        services.editor.edit, user.id, endpoint, params, image, mask
     )
     return generation_response(services, generation, params.response_format)
 
@@ -52,30 +56,40 @@ async def image_to_image(
     return await _edit(request, user, services, "imageToImage", ImageToImageRequest)
 
 
-@_post("/inpaint", GenerationParams, ("image", "mask"))
+@_post("/inpaint", MaskedTransformRequest, ("image", "mask"))
 async def inpaint(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
-    return await _edit(request, user, services, "inpaint", GenerationParams)
+    return await _edit(request, user, services, "inpaint", MaskedTransformRequest)
 
 
-@_post("/replaceBackground", GenerationParams, ("image",))
+@_post("/replaceBackground", TransformRequest, ("image",))
 async def replace_background(
     request: Request, user: UserDep, services: ServicesDep
 ) -> GenerateResponse:
-    return await _edit(request, user, services, "replaceBackground", GenerationParams)
+    return await _edit(request, user, services, "replaceBackground", TransformRequest)
 
 
-@_post("/generateBackground", GenerationParams, ("image", "mask"))
+@_post("/generateBackground", MaskedTransformRequest, ("image", "mask"))
 async def generate_background(
     request: Request, user: UserDep, services: ServicesDep
 ) -> GenerateResponse:
-    return await _edit(request, user, services, "generateBackground", GenerationParams)
+    return await _edit(request, user, services, "generateBackground", MaskedTransformRequest)
+
+
+@_post("/outpaint", OutpaintRequest, ("image",))
+async def outpaint(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
+    form = await read_request(request)
+    form.check_no_other_files("image", "file")
+    params = form.parse(OutpaintRequest)
+    image = form.image(params.image_url, "image", "file")
+    generation = await run_in_threadpool(services.editor.outpaint, user.id, params, image)
+    return generation_response(services, generation, params.response_format)
 
 
 @_post("/variateImage", VariateRequest, ("image",))
 async def variate_image(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
-    form = await read_form(request)
+    form = await read_request(request)
     form.check_no_other_files("image", "file")
     params = form.parse(VariateRequest)
-    image = form.file("image", "file")
+    image = form.image(params.image_url, "image", "file")
     generation = await run_in_threadpool(services.editor.variate, user.id, params, image)
     return generation_response(services, generation, params.response_format)

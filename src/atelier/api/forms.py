@@ -1,4 +1,5 @@
-"""Reading multipart/form-data requests as real clients send them.
+"""Reading image requests as real clients send them: multipart/form-data, or JSON bodies
+whose images are URLs (``image_url``, ``mask_url``, ...).
 
 Scalars arrive as plain fields. Nested fields (``controls``, ``text_layout``) arrive as a JSON
 string, as a JSON file part, or in the bracket style the OpenAI SDK writes for
@@ -14,7 +15,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -22,12 +23,25 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
 from atelier.api.schemas import validate_as
-from atelier.errors import InvalidRequest
+from atelier.errors import InvalidJson, InvalidRequest
+from atelier.inputs import ImageSource
 
 M = TypeVar("M", bound=BaseModel)
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-JSON_FIELDS = ("controls", "text_layout")
-MAX_FILES = 4
+JSON_FIELDS = (
+    "controls",
+    "text_layout",
+    "strict_color_palette",
+    "palette",
+    "image_weights",
+    "source_styles",
+    "source_style_weights",
+    "style_reference_urls",
+    "image_urls",
+)
+# File fields that may repeat (a list of images), as sent bare or with the SDK's "[]".
+FILE_LISTS = ("style_references", "images")
+MAX_FILES = 12
 FORM_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 # Values per item for lists whose items cannot be told apart otherwise.
 ITEM_SIZES = {"colors": 3, "bbox": 2}
@@ -36,8 +50,12 @@ _TOKEN = re.compile(r"\[([^\[\]]*)\]")
 
 @dataclass
 class Form:
+    """A request's fields and files (a JSON body has fields only)."""
+
     fields: dict[str, Any]
     files: dict[str, bytes]
+    file_lists: dict[str, list[bytes]] = field(default_factory=dict)
+    is_json: bool = False
 
     def parse(self, model: type[M]) -> M:
         """The fields as ``model``; problems are reported like JSON body problems."""
@@ -53,8 +71,28 @@ class Form:
     def optional_file(self, name: str, *aliases: str) -> bytes | None:
         return next((self.files[key] for key in (name, *aliases) if key in self.files), None)
 
+    def image(self, url: str | None, name: str = "image", *aliases: str) -> ImageSource:
+        """The input image: the file part ``name`` (or an alias), or the URL field given."""
+        source = self.optional_image(url, name, *aliases)
+        if source is None:
+            parts = " or ".join(repr(part) for part in (name, *aliases))
+            raise InvalidRequest(
+                f"{name} is required: send it as a file part named {parts}, or as "
+                f"{name}_url in a JSON body",
+                param=name,
+            )
+        return source
+
+    def optional_image(self, url: str | None, name: str, *aliases: str) -> ImageSource | None:
+        part = next((key for key in (name, *aliases) if key in self.files), None)
+        if part is not None and url is not None:
+            raise InvalidRequest(f"send {name} as a file or as {name}_url, not both", f"{name}_url")
+        if part is not None:
+            return ImageSource(part, data=self.files[part])  # errors name the part sent
+        return None if url is None else ImageSource(f"{name}_url", url=url)
+
     def check_no_other_files(self, *names: str) -> None:
-        unknown = sorted(set(self.files) - set(names))
+        unknown = sorted((set(self.files) | set(self.file_lists)) - set(names))
         if unknown:
             raise InvalidRequest(
                 f"unexpected file parts {unknown}; this endpoint takes {', '.join(names)}",
@@ -63,12 +101,21 @@ class Form:
 
 
 def multipart_openapi(model: type[BaseModel], files: tuple[str, ...]) -> dict[str, Any]:
-    """The OpenAPI request body of a multipart endpoint, for /docs."""
+    """The OpenAPI request body of an image endpoint, for /docs: multipart with the files, or
+    JSON with their URLs."""
+    json_schema = model.model_json_schema()
     schema = model.model_json_schema()
     for name in files:
         schema.setdefault("properties", {})[name] = {"type": "string", "format": "binary"}
-    schema["required"] = [*schema.get("required", []), files[0]]
-    return {"requestBody": {"content": {"multipart/form-data": {"schema": schema}}}}
+        schema["properties"].pop(f"{name}_url", None)
+    return {
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {"schema": schema},
+                "application/json": {"schema": json_schema},
+            }
+        }
+    }
 
 
 def multipart_post(
@@ -93,23 +140,40 @@ def require_form(request: Request, what: str) -> None:
         raise InvalidRequest(f"send {what} as multipart/form-data")
 
 
+async def read_request(request: Request) -> Form:
+    """A JSON object body, or a form; anything else is a 400 saying what to send."""
+    if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise InvalidJson("the request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise InvalidRequest("the request body must be a JSON object")
+        return Form(body, {}, is_json=True)
+    return await read_form(request)
+
+
 async def read_form(request: Request) -> Form:
-    require_form(request, "the image and the parameters")
+    require_form(request, "the image and the parameters (or a JSON body with image URLs)")
     items: list[tuple[str, str]] = []
     files: dict[str, bytes] = {}
+    lists: dict[str, list[bytes]] = {}
     async with request.form(max_files=MAX_FILES, max_fields=1000) as form:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
                 data = await value.read()
+                listed = name.removesuffix("[]")
                 if name in JSON_FIELDS:
                     items.append((name, data.decode("utf-8", errors="replace")))
+                elif listed in FILE_LISTS:
+                    lists.setdefault(listed, []).append(data)
                 elif name in files:
                     raise InvalidRequest(f"send one file as {name!r}", param=name)
                 else:
                     files[name] = data
             else:
                 items.append((name, value))
-    return Form(decode_fields(items), files)
+    return Form(decode_fields(items), files, lists)
 
 
 def decode_fields(items: list[tuple[str, str]]) -> dict[str, Any]:

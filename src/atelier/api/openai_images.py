@@ -15,6 +15,7 @@ from atelier.api.schemas import (
     OpenAIVariationRequest,
     VariateRequest,
 )
+from atelier.inputs import ImageSource
 
 router = APIRouter(prefix="/v1/images", tags=["openai"])
 
@@ -24,10 +25,10 @@ async def edit(request: Request, user: UserDep, services: ServicesDep) -> Genera
     form = await read_form(request)
     form.check_no_other_files("image", "image[]", "mask")
     params = form.parse(OpenAIEditRequest)
-    image = form.file("image", "image[]")
-    generation = await run_in_threadpool(
-        services.editor.openai_edit, user.id, params, image, form.optional_file("mask")
-    )
+    image = ImageSource("image", data=form.file("image", "image[]"))
+    mask_data = form.optional_file("mask")
+    mask = None if mask_data is None else ImageSource("mask", data=mask_data)
+    generation = await run_in_threadpool(services.editor.openai_edit, user.id, params, image, mask)
     return generation_response(services, generation, params.response_format)
 
 
@@ -37,9 +38,11 @@ async def variations(request: Request, user: UserDep, services: ServicesDep) -> 
     form.check_no_other_files("image")
     params = form.parse(OpenAIVariationRequest)
     variate = VariateRequest(
-        size=params.size or "1024x1024", n=params.n, response_format=params.response_format
+        size=params.size or "1024x1024",
+        n=params.n,
+        response_format=params.response_format,
+        model=params.model,
     )
-    generation = await run_in_threadpool(
-        services.editor.variate, user.id, variate, form.file("image")
-    )
+    image = ImageSource("image", data=form.file("image"))
+    generation = await run_in_threadpool(services.editor.variate, user.id, variate, image)
     return generation_response(services, generation, params.response_format)

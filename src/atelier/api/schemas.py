@@ -8,7 +8,7 @@ from typing import Annotated, Literal, TypeVar
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from atelier.catalog import MAX_N, MAX_TEXT_LAYOUT_ITEMS
+from atelier.catalog import MAX_IMAGE_URL_CHARS, MAX_N, MAX_STYLE_IMAGES, MAX_TEXT_LAYOUT_ITEMS
 
 M = TypeVar("M", bound=BaseModel)
 Channel = Annotated[int, Field(ge=0, le=255)]
@@ -21,6 +21,9 @@ class Strict(BaseModel):
 
 class Color(Strict):
     rgb: Annotated[list[Channel], Field(min_length=3, max_length=3)]
+    # Recraft's ImageColor also carries these (as returned by its palette tools); ignored here.
+    std: list[float] | None = None
+    weight: float | None = None
 
 
 class Controls(Strict):
@@ -41,9 +44,22 @@ class TextLayoutItem(Strict):
 Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
 ImageCount = Annotated[int, Field(ge=1, le=MAX_N)]
 ResponseFormat = Literal["url", "b64_json"]
+ImageFormat = Literal["png", "webp"]
+OnOff = Literal["on", "off"]
+Upscale = Literal["upscale4mp", "upscale16mp"]
+# An input image given by reference in a JSON body: an http(s) URL or a data: URL.
+ImageUrl = Annotated[str, Field(min_length=1, max_length=MAX_IMAGE_URL_CHARS)]
 
 
-class GenerationParams(Strict):
+class Delivery(Strict):
+    """How results are handed back; every image endpoint takes these."""
+
+    response_format: ResponseFormat | None = "url"
+    image_format: ImageFormat | None = None
+    expire: bool | None = None  # false: keep the image until deleted (README)
+
+
+class GenerationParams(Delivery):
     """What every generative endpoint takes (text-to-image and the generative edits)."""
 
     prompt: str
@@ -52,24 +68,65 @@ class GenerationParams(Strict):
     substyle: str | None = None
     style_id: str | None = None
     model: str | None = None
-    response_format: ResponseFormat | None = "url"
     negative_prompt: str | None = None
     controls: Controls | None = None
     random_seed: Seed | None = None
-    image_format: Literal["png", "webp"] | None = None
+    text_layout: list[TextLayoutItem] | None = Field(None, max_length=MAX_TEXT_LAYOUT_ITEMS)
+    creativity: Literal["simple", "standard", "eccentric"] | None = None
+    style_match: Literal["regular", "precise", "flexible"] | None = None
+    block_nsfw: bool | None = None
+    calculate_features: bool | None = None
     user: str | None = None  # sent by some OpenAI clients; accepted and ignored
 
 
-class GenerateRequest(GenerationParams):
+class OpenAIImageFields(Strict):
+    """OpenAI images API fields with no Recraft meaning: accepted, and honoured where they can
+    be (output_format png/webp), else ignored (README)."""
+
+    quality: Literal["standard", "hd", "low", "medium", "high", "auto"] | None = None
+    background: Literal["transparent", "opaque", "auto"] | None = None
+    moderation: Literal["low", "auto"] | None = None
+    output_compression: Annotated[int, Field(ge=0, le=100)] | None = None
+    output_format: Literal["png", "webp", "jpeg"] | None = None
+    partial_images: Annotated[int, Field(ge=0, le=3)] | None = None
+    stream: bool | None = None
+    input_fidelity: Literal["high", "low"] | None = None
+
+
+class GenerateRequest(GenerationParams, OpenAIImageFields):
     size: str | None = None
-    text_layout: list[TextLayoutItem] | None = Field(None, max_length=MAX_TEXT_LAYOUT_ITEMS)
+    upscale: Upscale | None = None
+    style_reference_urls: list[ImageUrl] | None = Field(None, max_length=MAX_STYLE_IMAGES)
 
 
-class ImageToImageRequest(GenerationParams):
+class TransformRequest(GenerationParams):
+    """replaceBackground (and the base of the other edits): the image, as a file or image_url."""
+
+    image_url: ImageUrl | None = None
+
+
+class ImageToImageRequest(TransformRequest):
     strength: Annotated[float, Field(ge=0, le=1)]
 
 
-class OpenAIEditRequest(GenerationParams):
+class MaskedTransformRequest(TransformRequest):
+    """inpaint and generateBackground: the mask as a file or mask_url."""
+
+    mask_url: ImageUrl | None = None
+
+
+class OutpaintRequest(TransformRequest):
+    """outpaint: the new canvas by margins, by a size of the catalog, or by zooming out."""
+
+    expand_top: Annotated[int, Field(ge=0, le=4096)] | None = None
+    expand_bottom: Annotated[int, Field(ge=0, le=4096)] | None = None
+    expand_left: Annotated[int, Field(ge=0, le=4096)] | None = None
+    expand_right: Annotated[int, Field(ge=0, le=4096)] | None = None
+    size: str | None = None
+    zoom_out_percentage: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
+
+
+class OpenAIEditRequest(GenerationParams, OpenAIImageFields):
     """client.images.edit: OpenAI's fields, plus Recraft's generation parameters."""
 
     size: str | None = None
@@ -79,30 +136,68 @@ class OpenAIEditRequest(GenerationParams):
 class OpenAIVariationRequest(Strict):
     """client.images.create_variation."""
 
-    model: Literal["recraftv3"] | None = None
+    model: str | None = None
     n: ImageCount | None = 1
     size: str | None = None
     response_format: ResponseFormat | None = "url"
     user: str | None = None
 
 
-class VariateRequest(Strict):
+class VariateRequest(Delivery):
     size: str
     n: ImageCount | None = 1
     random_seed: Seed | None = None
     seed: Seed | None = None  # the spec's own curl example sends "seed"
-    image_format: Literal["png", "webp"] | None = None
-    response_format: ResponseFormat | None = "url"
+    model: str | None = None
+    image_url: ImageUrl | None = None
 
 
-class ToolRequest(Strict):
-    response_format: ResponseFormat | None = "url"
+class ExploreRequest(Delivery):
+    prompt: str
+    model: str | None = None
+    size: str | None = None
+    controls: Controls | None = None
+    block_nsfw: bool | None = None
+
+
+class ExploreSimilarRequest(Delivery):
+    source_image_id: str
+    similarity: Annotated[int, Field(ge=1, le=5)]
+    block_nsfw: bool | None = None
+
+
+class ImageInput(Delivery):
+    """An endpoint's input image: a file part, or image_url in a JSON body."""
+
+    image_url: ImageUrl | None = None
+
+
+class EraseRequest(ImageInput):
+    mask_url: ImageUrl | None = None
+
+
+class ToolRequest(ImageInput):
+    """The one-image tools, optionally upscaled afterwards."""
+
+    upscale: Upscale | None = None
 
 
 class VectorizeRequest(ToolRequest):
-    """Recraft's newer vectorize options, mapped onto vtracer."""
+    """Recraft's vectorize options, mapped onto vtracer (README)."""
 
-    color_reduction: Annotated[int, Field(ge=2, le=64)] | None = None
+    svg_compression: OnOff | None = None
+    limit_num_shapes: OnOff | None = None
+    max_num_shapes: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    return_gradients: OnOff | None = None
+    shape_stacking: Literal["cut_out", "hierarchical"] | None = None
+    small_shape_filter: OnOff | None = None
+    strict_color_palette: (
+        list[Annotated[list[Channel], Field(min_length=3, max_length=3)]] | None
+    ) = Field(None, min_length=1, max_length=256)
+    # Recraft's color_reduction is on/off; atelier's first option of that name was a colour
+    # count, still taken as a number (2..64).
+    color_reduction: OnOff | Annotated[int, Field(ge=2, le=64)] | None = None
+    # atelier's own older names, kept as aliases.
     filter_speckle: Annotated[int, Field(ge=0, le=128)] | None = None
     stacking: Literal["stacked", "cutout"] | None = None
 
@@ -159,16 +254,23 @@ class AimlResponse(BaseModel):
     images: list[AimlImage]
 
 
+class Features(BaseModel):
+    nsfw_score: float | None = None
+
+
 class ImageData(BaseModel):
     image_id: str
     url: str | None = None
     b64_json: str | None = None
+    revised_prompt: str | None = None
+    features: Features | None = None
 
 
 class GenerateResponse(BaseModel):
     created: int
     credits: int
     data: list[ImageData]
+    style_id: str | None = None
 
 
 class ToolResponse(BaseModel):

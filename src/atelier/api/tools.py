@@ -1,4 +1,5 @@
-"""The image tools (multipart): vectorize, removeBackground, crispUpscale, creativeUpscale,
+"""The image tools (multipart, or JSON with image URLs): vectorize, removeBackground,
+crispUpscale, creativeUpscale, the deprecated clarityUpscale and generativeUpscale, and
 eraseRegion. Each answers {"created", "credits", "image": {...}}."""
 
 from __future__ import annotations
@@ -9,14 +10,15 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from atelier.api.deps import ServicesDep, UserDep
-from atelier.api.forms import Endpoint, multipart_post, read_form
+from atelier.api.deps import BillingDep, ServicesDep, UserDep
+from atelier.api.forms import Endpoint, multipart_post, read_request
 from atelier.api.generations import image_data
-from atelier.api.schemas import ToolRequest, ToolResponse, VectorizeRequest
+from atelier.api.schemas import EraseRequest, ToolRequest, ToolResponse, VectorizeRequest
+from atelier.inputs import ImageSource
 from atelier.services import Services
 from atelier.tools import ToolResult
 
-router = APIRouter(prefix="/v1/images", tags=["tools"])
+router = APIRouter(prefix="/v1/images", tags=["tools"], dependencies=[BillingDep])
 
 
 def _post(
@@ -34,50 +36,77 @@ def _response(services: Services, result: ToolResult, response_format: str | Non
 
 
 async def _tool(
-    request: Request, user: UserDep, services: ServicesDep, run: Callable[..., ToolResult]
+    request: Request,
+    services: Services,
+    run: Callable[[ImageSource, ToolRequest], ToolResult],
+    model: type[ToolRequest] = ToolRequest,
 ) -> ToolResponse:
-    form = await read_form(request)
+    form = await read_request(request)
     form.check_no_other_files("file", "image")
-    params = form.parse(ToolRequest)
-    result = await run_in_threadpool(run, user.id, form.file("file", "image"))
+    params = form.parse(model)
+    image = form.image(params.image_url, "image", "file")
+    result = await run_in_threadpool(run, image, params)
     return _response(services, result, params.response_format)
 
 
-@_post("/vectorize", VectorizeRequest, ("file",))
+@_post("/vectorize", VectorizeRequest, ("image",))
 async def vectorize(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
-    form = await read_form(request)
-    form.check_no_other_files("file", "image")
-    params = form.parse(VectorizeRequest)
-    result = await run_in_threadpool(
-        services.toolbox.vectorize, user.id, form.file("file", "image"), params
-    )
-    return _response(services, result, params.response_format)
+    def run(image: ImageSource, params: ToolRequest) -> ToolResult:
+        assert isinstance(params, VectorizeRequest)
+        return services.toolbox.vectorize(user.id, image, params)
+
+    return await _tool(request, services, run, VectorizeRequest)
 
 
-@_post("/removeBackground", ToolRequest, ("file",))
+@_post("/removeBackground", ToolRequest, ("image",))
 async def remove_background(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
-    return await _tool(request, user, services, services.toolbox.remove_background)
-
-
-@_post("/crispUpscale", ToolRequest, ("file",))
-async def crisp_upscale(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
-    return await _tool(request, user, services, services.toolbox.crisp_upscale)
-
-
-@_post("/creativeUpscale", ToolRequest, ("file",))
-async def creative_upscale(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
-    return await _tool(request, user, services, services.toolbox.creative_upscale)
-
-
-@_post("/eraseRegion", ToolRequest, ("image", "mask"))
-async def erase_region(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
-    form = await read_form(request)
-    form.check_no_other_files("image", "file", "mask")
-    params = form.parse(ToolRequest)
-    result = await run_in_threadpool(
-        services.toolbox.erase_region,
-        user.id,
-        form.file("image", "file"),
-        form.optional_file("mask"),
+    return await _tool(
+        request, services, lambda image, p: services.toolbox.remove_background(user.id, image, p)
     )
+
+
+@_post("/crispUpscale", ToolRequest, ("image",))
+async def crisp_upscale(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
+    return await _tool(
+        request, services, lambda image, p: services.toolbox.crisp_upscale(user.id, image, p)
+    )
+
+
+@_post("/creativeUpscale", ToolRequest, ("image",))
+async def creative_upscale(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
+    return await _tool(
+        request, services, lambda image, p: services.toolbox.creative_upscale(user.id, image, p)
+    )
+
+
+@_post("/clarityUpscale", ToolRequest, ("image",))
+async def clarity_upscale(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
+    """Deprecated by Recraft; runs the creative upscaler at its own price key."""
+    return await _tool(
+        request,
+        services,
+        lambda image, p: services.toolbox.creative_upscale(user.id, image, p, "clarity_upscale"),
+    )
+
+
+@_post("/generativeUpscale", ToolRequest, ("image",))
+async def generative_upscale(
+    request: Request, user: UserDep, services: ServicesDep
+) -> ToolResponse:
+    """Deprecated by Recraft; runs the creative upscaler at its own price key."""
+    return await _tool(
+        request,
+        services,
+        lambda image, p: services.toolbox.creative_upscale(user.id, image, p, "generative_upscale"),
+    )
+
+
+@_post("/eraseRegion", EraseRequest, ("image", "mask"))
+async def erase_region(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
+    form = await read_request(request)
+    form.check_no_other_files("image", "file", "mask")
+    params = form.parse(EraseRequest)
+    image = form.image(params.image_url, "image", "file")
+    mask = form.optional_image(params.mask_url, "mask")
+    result = await run_in_threadpool(services.toolbox.erase_region, user.id, image, mask, params)
     return _response(services, result, params.response_format)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from PIL import Image
 
 if TYPE_CHECKING:
+    from atelier.catalog import Model
     from atelier.config import Settings
 
 RGB = tuple[int, int, int]
@@ -116,6 +117,16 @@ class GenerationEngine(abc.ABC):
         from atelier.catalog import MODELS
 
         return [{"id": model_id, "engine": cls.name, "loads": True} for model_id in MODELS]
+
+    def serving_id(self, model: Model) -> str | None:
+        """The id under which this engine serves ``model`` (GenerationSpec.model), or None.
+
+        This default serves every Recraft model of the catalog under its own id, and no
+        other vendor's; engines with a model map (diffusers) look ``model.weights`` up in it.
+        """
+        from atelier.catalog import MODELS
+
+        return model.id if model.id in MODELS else None
 
     def stats(self) -> dict[str, object]:
         """Counters shown in GET /v1/models (e.g. forward passes of a batching engine)."""

@@ -37,6 +37,7 @@ from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import InvalidRequest, ModelUnavailable
 
 if TYPE_CHECKING:
+    from atelier.catalog import Model
     from atelier.config import Settings
 
 log = logging.getLogger(__name__)
@@ -250,6 +251,10 @@ class DiffusionEngine(GenerationEngine):
                 row.update(loads=False, error=exc.message)
             report.append(row)
         return report
+
+    def serving_id(self, model: Model) -> str | None:
+        """The configured id whose weights serve ``model``: its own id, else its family's."""
+        return next((key for key in model.weights if key in self.models), None)
 
     def stats(self) -> dict[str, object]:
         return {
