@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
+
 from tests.conftest import Server, run_cli
 
 
@@ -114,3 +116,17 @@ def test_bad_settings_stop_serve_with_invalid_settings(tmp_path: Path) -> None:
         assert result.returncode == 1, result.stderr
         error = json.loads(result.stderr.strip().splitlines()[-1])
         assert error["code"] == "invalid_settings" and hint in error["message"], error
+
+
+def test_images_kept_with_expire_false_are_deleted_by_the_cli(server: Server) -> None:
+    token = server.create_user()[0]
+    with server.http(token) as http:
+        result = http.post("/v1/images/generations", json={"prompt": "x", "expire": False}).json()
+    image = result["data"][0]
+    assert httpx.get(image["url"]).status_code == 200
+    assert ok(run_cli(server.data_dir, "images", "delete", "--id", image["image_id"])) == {
+        "deleted": image["image_id"]
+    }
+    assert httpx.get(image["url"]).status_code == 404
+    again = run_cli(server.data_dir, "images", "delete", "--id", image["image_id"])
+    assert again.returncode == 1 and json.loads(again.stderr)["code"] == "not_found"

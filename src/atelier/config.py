@@ -85,7 +85,10 @@ class Settings(BaseSettings):
         default_factory=dict, description="Overrides of catalog.PRICES, units per key"
     )
     max_upload_bytes: int = Field(5 * MB, description="Total size of uploaded image files")
-    max_json_bytes: int = Field(1 * MB, description="Largest JSON body accepted")
+    max_style_upload_bytes: int = Field(
+        10 * MB, description="Total size of a style's reference images (Recraft's current API)"
+    )
+    max_json_bytes: int = Field(1 * MB, description="Largest JSON body without images")
 
     secret_key: str | None = Field(
         None, description="HMAC key for image URLs; default: generated once into DATA_DIR"
@@ -132,5 +135,7 @@ class Settings(BaseSettings):
 
     @property
     def max_request_bytes(self) -> int:
-        """Cap on any request body: the upload budget plus room for form fields and headers."""
-        return max(self.max_upload_bytes, self.max_json_bytes) + 256 * 1024
+        """Cap on any request body: the largest upload budget, base64-encoded (JSON bodies
+        carry images as data: URLs), plus room for form fields and headers."""
+        largest = max(self.max_upload_bytes, self.max_style_upload_bytes) * 4 // 3
+        return max(largest, self.max_json_bytes) + 256 * 1024

@@ -141,11 +141,15 @@ class DialectGenerator:
         if dialect is Dialect.DALLE:
             return dialect, self._dalle(user_id, validate_as(DalleGenerateRequest, body))
         req = validate_as(GenerateRequest, body)
-        style_id = self._inline_style(user_id, req, references)
+        style_id = self._inline_style(user_id, req, references, force)
         return dialect, self.generator.generate(user_id, req, force=force, style_id=style_id)
 
     def _inline_style(
-        self, user_id: str, req: GenerateRequest, references: Sequence[ImageSource]
+        self,
+        user_id: str,
+        req: GenerateRequest,
+        references: Sequence[ImageSource],
+        force: Output | None,
     ) -> str | None:
         """A style made from the request's style references (uploads or URLs), if any."""
         urls = req.style_reference_urls or []
@@ -170,9 +174,11 @@ class DialectGenerator:
                 param="style_references",
             )
         # Everything that costs nothing is checked before any image is fetched or decoded.
-        self.generator.model(req.model, catalog.DEFAULT_STYLE_REFERENCE_MODEL)
+        model = self.generator.model(req.model, catalog.DEFAULT_STYLE_REFERENCE_MODEL)
+        variant = model.variant(force) if force and model.output not in ("any", force) else None
+        model = variant or model
         images = [(source.field, self.inputs.read(source)) for source in sources]
-        return self.generator.styles.create_inline(user_id, images).id
+        return self.generator.styles.create_inline(user_id, images, model=model.id).id
 
     def _dalle(self, user_id: str, req: DalleGenerateRequest) -> Generation:
         sizes = catalog.DALLE_EXTRA_SIZES

@@ -32,6 +32,8 @@ VARIATION_STRENGTH = 0.35
 # explore/similar: similarity 1 (loosely related) .. 5 (nearly the same) as img2img strength.
 SIMILARITY_STRENGTH = {1: 0.8, 2: 0.65, 3: 0.5, 4: 0.35, 5: 0.2}
 MAX_OUTPAINT_SIDE = 4096
+# What outpaint generates when the request has no prompt (Recraft's clients send "").
+OUTPAINT_PROMPT = "the surroundings of the image, continued seamlessly"
 # Before a size is known (it is the input image's), plans are made at this placeholder size.
 _PENDING = (1, 1)
 
@@ -152,6 +154,8 @@ class ImageEditor:
                 "size, or zoom_out_percentage" + (f" (got {', '.join(ways)})" if ways else ""),
                 param="expand_top" if not ways else ways[1].rstrip("*").rstrip("_"),
             )
+        if not req.prompt.strip():
+            req = req.model_copy(update={"prompt": OUTPAINT_PROMPT})
         plan = self.generator.plan(user_id, req, _PENDING)
         target = None if req.size is None else parse_size(req.size, plan.model)
         picture = self._open(image)

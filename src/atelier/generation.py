@@ -205,26 +205,28 @@ class ImageGenerator:
         ``force`` is the output an endpoint forces (/generations/raster, /vector).
         ``style_id`` is a style created inline from the request's style references.
         """
-        model = self.model(
-            req.model,
-            catalog.DEFAULT_STYLE_REFERENCE_MODEL if style_id else catalog.DEFAULT_MODEL,
-        )
+        inline = style_id is not None
+        style_id = style_id or req.style_id
+        if style_id is not None and req.style is not None:
+            raise InvalidRequest("style and style_id are mutually exclusive", "style_id")
+        if style_id is not None and req.substyle is not None:
+            raise InvalidRequest("substyle cannot be combined with style_id", "substyle")
+        custom = None if style_id is None else self.styles.get(user_id, style_id)
+        # A custom style made for a model defaults to it; inline styles to Recraft V4 Styles.
+        default = catalog.DEFAULT_STYLE_REFERENCE_MODEL if inline else catalog.DEFAULT_MODEL
+        model = self.model(req.model, custom.model if custom and custom.model else default)
         if force and model.output not in ("any", force):
             # /generations/raster and /vector force the output: the family's id for it.
-            model = self.model(model.variant(force).id if model.variant(force) else model.id)
+            variant = model.variant(force)
+            model = self.model(variant.id) if variant else model
         _check_text(req.prompt, "prompt", model.max_prompt_bytes, required=True)
         _check_text(req.negative_prompt, "negative_prompt", model.max_prompt_bytes)
         output = _output(model, force)
-        style_id = style_id or req.style_id
 
         palette: tuple[tuple[int, int, int], ...] = ()
-        if style_id is not None:
-            if req.style is not None:
-                raise InvalidRequest("style and style_id are mutually exclusive", "style_id")
-            if req.substyle is not None:
-                raise InvalidRequest("substyle cannot be combined with style_id", "substyle")
-            custom = self.styles.get(user_id, style_id)
-            style, palette = custom.style, custom.palette
+        substyle = req.substyle
+        if custom is not None:
+            style, palette, substyle = custom.style, custom.palette, custom.substyle
         elif req.style is not None:
             style = req.style
         else:
@@ -268,6 +270,8 @@ class ImageGenerator:
             )
         if req.substyle is not None:
             _check_substyle(style, req.substyle, model)
+        if substyle is not None and substyle not in (catalog.substyles(style, model.styles) or ()):
+            substyle = None  # a custom style's substyle that this model does not have
 
         controls = req.controls
         artistic_level = controls.artistic_level if controls else None
@@ -279,7 +283,7 @@ class ImageGenerator:
             negative_prompt=req.negative_prompt,
             model=self.engine.serving_id(model) or model.id,
             style=style,
-            substyle=req.substyle,
+            substyle=substyle,
             width=width,
             height=height,
             seed=req.random_seed if req.random_seed is not None else secrets.randbelow(2**31),

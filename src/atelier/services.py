@@ -78,7 +78,12 @@ def build_services(settings: Settings) -> Services:
     # Models load lazily on first use: start-up stays fast and unused tools cost no memory.
     upscaler = Upscaler(tile=settings.upscale_tile)
     styles = StyleLibrary(
-        db, settings.styles_dir, ledger, prices["style_creation"], settings.max_upload_bytes, inputs
+        db,
+        settings.styles_dir,
+        ledger,
+        prices["style_creation"],
+        settings.max_style_upload_bytes,
+        inputs,
     )
     generator = ImageGenerator(
         engine=create_engine(settings),

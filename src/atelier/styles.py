@@ -30,8 +30,8 @@ from atelier.errors import Forbidden, InvalidRequest, NotFound
 from atelier.inputs import ImageInputs, ImageSource
 from atelier.uploads import open_image
 
-# Recraft's current API takes 1 to 10 reference images (the first spec: 1 to 5); their total
-# stays capped at the upload limit (5 MB by default), as the first spec has it.
+# Recraft's current API takes 1 to 10 reference images (the first spec: 1 to 5), 10 MB in all
+# (ATELIER_MAX_STYLE_UPLOAD_BYTES; the first spec's 5 MB is within it).
 MAX_REFERENCE_IMAGES = 10
 MAX_SOURCE_STYLES = 10
 MAX_PALETTE_COLORS = 16

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
@@ -113,9 +113,36 @@ class Toolbox:
         )
 
 
+RECRAFT_VECTORIZE_FIELDS = {
+    "svg_compression", "limit_num_shapes", "max_num_shapes", "return_gradients",
+    "shape_stacking", "small_shape_filter", "strict_color_palette", "color_reduction",
+}  # fmt: skip
+# atelier's older option names, still taken where they do not clash with Recraft's.
+OLD_STACKING = {"stacked": "hierarchical", "cutout": "cut_out"}
+
+
 def vectorize_options(req: VectorizeRequest) -> VectorizeOptions:
     """Recraft's vectorize fields (and atelier's older names) as tracing options."""
-    return VectorizeOptions()  # filled in below, once the options land
+    fields = req.model_dump(include=RECRAFT_VECTORIZE_FIELDS, exclude_none=True)
+    if req.stacking is not None:
+        if req.shape_stacking not in (None, OLD_STACKING[req.stacking]):
+            raise InvalidRequest(
+                "stacking and shape_stacking disagree; send shape_stacking", "stacking"
+            )
+        fields["shape_stacking"] = OLD_STACKING[req.stacking]
+    if req.filter_speckle is not None and req.small_shape_filter is not None:
+        raise InvalidRequest(
+            "filter_speckle and small_shape_filter both set the speckle filter; send one",
+            "filter_speckle",
+        )
+    try:
+        options = VectorizeOptions.from_recraft(**fields)
+    except ValueError as exc:
+        param = "max_num_shapes" if "max_num_shapes" in str(exc) else "strict_color_palette"
+        raise InvalidRequest(str(exc), param) from None
+    if req.filter_speckle is not None:
+        options = replace(options, filter_speckle=req.filter_speckle)
+    return options
 
 
 def creative_input_size(width: int, height: int) -> tuple[int, int]:

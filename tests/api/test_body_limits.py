@@ -13,7 +13,7 @@ def test_declared_oversize_body_is_413(http: httpx.Client, server: Server, token
     before = server.balance(token)
     response = http.post(
         "/v1/images/generations",
-        content=b"{" + b" " * (8 * 1024 * 1024) + b"}",
+        content=b"{" + b" " * (16 * 1024 * 1024) + b"}",
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 413
@@ -24,7 +24,7 @@ def test_declared_oversize_body_is_413(http: httpx.Client, server: Server, token
 def test_streamed_oversize_body_is_413(http: httpx.Client) -> None:
     def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer encoding
         yield b'{"prompt": "'
-        for _ in range(100):
+        for _ in range(200):  # 20 MB: past every limit (images travel base64 in JSON bodies)
             yield b"x" * 100_000
         yield b'"}'
 

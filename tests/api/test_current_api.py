@@ -80,8 +80,8 @@ def test_forced_output_endpoints(http: httpx.Client) -> None:
     svg = fetch(vector["data"][0]["url"])
     assert svg.headers["content-type"] == "image/svg+xml"
     ET.fromstring(svg.content)
-    assert generate(http, model="recraftv4_1_vector")["data"][0]["url"].split("?")[0].endswith(
-        ".svg"
+    assert (
+        generate(http, model="recraftv4_1_vector")["data"][0]["url"].split("?")[0].endswith(".svg")
     )
     raster = generate(http, "/v1/images/generations/raster", model="recraftv3")
     assert raster["credits"] == 40 and ".png?" in raster["data"][0]["url"]
@@ -106,7 +106,14 @@ def test_forced_output_endpoints(http: httpx.Client) -> None:
         ({"model": "recraftv4_pro", "size": "1024x1024"}, "size", "2048x2048"),
         ({"model": "recraftv3", "size": "7:3"}, "size", "16:9"),
         ({"model": "recraftv4_styles"}, "style_id", "style"),
-        ({"model": "recraftv2", "text_layout": [{"text": "HI", "bbox": [[0, 0], [1, 0], [1, 1], [0, 1]]}]}, "text_layout", "recraftv2"),  # noqa: E501
+        (
+            {
+                "model": "recraftv2",
+                "text_layout": [{"text": "HI", "bbox": [[0, 0], [1, 0], [1, 1], [0, 1]]}],
+            },
+            "text_layout",
+            "recraftv2",
+        ),  # noqa: E501
         ({"stream": True}, "stream", "stream"),
         ({"output_format": "jpeg"}, "output_format", "png or webp"),
         ({"creativity": "wild"}, "creativity", "eccentric"),
@@ -360,3 +367,33 @@ def test_variate_takes_a_model(http: httpx.Client) -> None:
     )
     assert response.status_code == 200, response.text
     assert ".webp?" in response.json()["data"][0]["url"]
+
+
+def test_style_references_make_a_style_inline(
+    server: Server, http: httpx.Client, token: str
+) -> None:
+    before = server.balance(token)
+    response = http.post(
+        "/v1/images/generations",
+        data={"prompt": "a fox", "response_format": "b64_json"},
+        files=[("style_references", ("a.png", encode(logo()))),
+               ("style_references", ("b.png", encode(photo())))],
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["credits"] == 40 and server.balance(token) == before - 40  # V4 Styles, once
+    style = http.get(f"/v1/styles/{result['style_id']}").json()
+    assert style["id"] == result["style_id"] and style["model"] == "recraftv4_styles"
+    by_url = generate(
+        http, "/v1/images/generations/vector", style_reference_urls=[data_url(logo())]
+    )
+    assert by_url["style_id"] and by_url["data"][0]["url"].split("?")[0].endswith(".svg")
+    assert by_url["credits"] == 80
+    assert_rejected(
+        http.post(
+            "/v1/images/generations",
+            json={"prompt": "x", "style": "icon", "style_reference_urls": [data_url(logo())]},
+        ),
+        "style",
+        "leave style",
+    )

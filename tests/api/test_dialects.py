@@ -14,7 +14,16 @@ import openai
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from tests.conftest import Server, assert_rejected, encode, error_of, fetch, free_port, start_server
+from tests.conftest import (
+    Server,
+    assert_rejected,
+    encode,
+    error_of,
+    fetch,
+    free_port,
+    photo,
+    start_server,
+)
 
 
 def generate(server: Server, token: str, body: dict[str, object]) -> httpx.Response:
@@ -304,3 +313,17 @@ def test_litellm_recraft_provider(server: Server, token: str) -> None:
     )  # fmt: skip
     assert len(styled.data) == 2
     assert fetch(styled.data[0].url).headers["content-type"] == "image/svg+xml"
+
+
+def test_litellm_image_edit_goes_to_image_to_image(server: Server, token: str) -> None:
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    import litellm
+
+    before = server.balance(token)
+    response = litellm.image_edit(
+        model="recraft/recraftv4_1", image=io.BytesIO(encode(photo())), prompt="a red disc",
+        api_base=server.url, api_key=token,
+    )  # fmt: skip
+    url = response.data[0].url
+    assert url and fetch(url).headers["content-type"] == "image/png"
+    assert server.balance(token) == before - 40  # imageToImage's price

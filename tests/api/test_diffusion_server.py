@@ -53,7 +53,9 @@ def breaks_on_poison(pipeline):
 def diffusion_env(weights: Path) -> dict[str, str]:
     return {
         "ATELIER_ENGINE": "diffusers",
-        "ATELIER_DIFFUSION_MODELS": json.dumps({"recraftv3": str(weights)}),
+        "ATELIER_DIFFUSION_MODELS": json.dumps(
+            {"recraftv3": str(weights), "recraftv4_1": str(weights), "flux1dev": str(weights)}
+        ),
         "ATELIER_DIFFUSION_STEPS": "2",
         "ATELIER_DIFFUSION_BATCH_WAIT_MS": "400",
         "HF_HUB_OFFLINE": "1",
@@ -111,6 +113,22 @@ def test_vector_style_is_svg(http: httpx.Client) -> None:
     )
     assert response.status_code == 200 and response.json()["credits"] == 80
     assert fetch(response.json()["data"][0]["url"]).headers["content-type"] == "image/svg+xml"
+
+
+def test_the_model_map_serves_families_and_mapped_vendor_ids(http: httpx.Client) -> None:
+    listed = {m["id"] for m in http.get("/v1/models").json()["data"]}
+    assert {"recraftv3", "recraftv4_1", "recraftv4_1_vector", "flux1dev"} <= listed
+    assert "recraftv4_pro" not in listed
+    vector = http.post(
+        "/v1/images/generations", json={"prompt": "a fox", "model": "recraftv4_1_vector"}
+    )
+    assert vector.status_code == 200, vector.text
+    assert fetch(vector.json()["data"][0]["url"]).headers["content-type"] == "image/svg+xml"
+    flux = http.post("/v1/images/generations", json={"prompt": "a fox", "model": "flux1dev"})
+    assert flux.status_code == 200 and flux.json()["credits"] == 40, flux.text
+    for model, hint in (("recraftv4_pro", "not served"), ("imagen4", "another vendor")):
+        refused = http.post("/v1/images/generations", json={"prompt": "x", "model": model})
+        assert refused.status_code == 400 and hint in error_of(refused)["message"]
 
 
 def test_edits_through_the_same_engine(http: httpx.Client) -> None:

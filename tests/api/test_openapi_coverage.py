@@ -68,9 +68,7 @@ def resolve(schema: dict[str, Any]) -> dict[str, Any]:
 
 def operations() -> list[tuple[str, str, dict[str, Any]]]:
     return [
-        (path, method, op)
-        for path, item in SPEC["paths"].items()
-        for method, op in item.items()
+        (path, method, op) for path, item in SPEC["paths"].items() for method, op in item.items()
     ]
 
 

@@ -124,8 +124,8 @@ def huge_png(width: int, height: int) -> bytes:
         ("digital_illustration", [("f", b"GIF89a not really")], 400, "files[0]"),
         ("digital_illustration", [("f", png_bytes()[:60])], 400, "files[0]"),
         ("digital_illustration", [("f", huge_png(20000, 20000))], 400, "files[0]"),
-        ("digital_illustration", [("a", b"\0" * 2_726_000), ("b", b"\0" * 2_726_000)], 400, "files"),
-        ("digital_illustration", [("a", b"\0" * (6 * 1024 * 1024))], 413, None),
+        ("digital_illustration", [("a", b"\0" * 5_300_000), ("b", b"\0" * 5_300_000)], 400, "files"),
+        ("digital_illustration", [("a", b"\0" * (16 * 1024 * 1024))], 413, None),
     ],
 )  # fmt: skip
 def test_bad_style_uploads_are_refused_and_charge_nothing(

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import openai
+import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from tests.conftest import Server, encode, fetch, logo, sdk_multipart, square_mask
@@ -62,6 +63,61 @@ def test_vectorize_options(http: httpx.Client) -> None:
     svg = base64.b64decode(response.json()["image"]["b64_json"]).decode()
     fills = {p.get("fill") for p in ET.fromstring(svg).iter() if p.get("fill")}
     assert 1 <= len(fills) <= 2
+
+
+def _vectorized(http: httpx.Client, image: Image.Image, **options: object) -> str:
+    response = http.post(
+        "/v1/images/vectorize",
+        data={**{k: str(v) for k, v in options.items()}, "response_format": "b64_json"},
+        files={"image": ("i.png", encode(image))},
+    )
+    assert response.status_code == 200, response.text
+    return base64.b64decode(response.json()["image"]["b64_json"]).decode()
+
+
+def _paths(svg: str) -> list[ET.Element]:
+    return list(ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}path"))
+
+
+def test_vectorize_recraft_options(http: httpx.Client) -> None:
+    busy = logo((320, 256))
+    ImageDraw.Draw(busy).ellipse((10, 10, 30, 30), fill=(0, 160, 0))
+    ImageDraw.Draw(busy).rectangle((280, 10, 300, 30), fill=(250, 200, 0))
+    plain = _vectorized(http, busy)
+    assert len(_paths(plain)) > 3
+    capped = _vectorized(http, busy, limit_num_shapes="on", max_num_shapes=3)
+    assert 1 <= len(_paths(capped)) <= 3
+    compressed = _vectorized(http, busy, svg_compression="on")
+    assert len(compressed) < len(plain) and "\n" not in compressed.strip()
+    assert ET.fromstring(compressed).get("viewBox") == "0 0 320 256"
+    strict = _vectorized(http, busy, strict_color_palette="[[255, 255, 255], [0, 0, 0]]")
+    assert {p.get("fill") for p in _paths(strict)} <= {"#ffffff", "#000000"}
+    shaded = Image.linear_gradient("L").resize((256, 256)).convert("RGB")
+    with_gradients = _vectorized(http, shaded, return_gradients="on")
+    assert "linearGradient" in with_gradients and "linearGradient" not in plain
+    cut = _vectorized(http, busy, shape_stacking="cut_out")
+    assert cut != plain
+    assert _vectorized(http, busy, color_reduction="on", small_shape_filter="off")
+
+
+@pytest.mark.parametrize(
+    ("fields", "param", "hint"),
+    [
+        ({"limit_num_shapes": "on"}, "max_num_shapes", "required"),
+        ({"shape_stacking": "cut_out", "stacking": "stacked"}, "stacking", "disagree"),
+        ({"svg_compression": "yes"}, "svg_compression", "'on' or 'off'"),
+        ({"color_reduction": "1"}, "color_reduction", "'on' or 'off'"),
+        ({"strict_color_palette": "[[1, 2]]"}, "strict_color_palette[0]", "at least 3"),
+    ],
+)
+def test_vectorize_bad_options(
+    http: httpx.Client, fields: dict[str, str], param: str, hint: str
+) -> None:
+    response = http.post(
+        "/v1/images/vectorize", data=fields, files={"image": ("i.png", encode(logo()))}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["param"] == param and hint in response.json()["message"], response.json()
 
 
 def test_remove_background_gives_transparent_corners_and_an_opaque_subject(

@@ -4,6 +4,7 @@ replaceBackground, generateBackground, outpaint, variateImage."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -20,7 +21,9 @@ from atelier.api.schemas import (
     TransformRequest,
     VariateRequest,
 )
+from atelier.inputs import ImageSource
 
+P = TypeVar("P", bound=BaseModel)
 router = APIRouter(prefix="/v1/images", tags=["edits"], dependencies=[BillingDep])
 
 
@@ -75,21 +78,23 @@ async def generate_background(
     return await _edit(request, user, services, "generateBackground", MaskedTransformRequest)
 
 
-@_post("/outpaint", OutpaintRequest, ("image",))
-async def outpaint(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
+async def _one_image(request: Request, model: type[P]) -> tuple[P, ImageSource]:
+    """The fields as ``model`` and the one input image (file part or image_url)."""
     form = await read_request(request)
     form.check_no_other_files("image", "file")
-    params = form.parse(OutpaintRequest)
-    image = form.image(params.image_url, "image", "file")
+    params = form.parse(model)
+    return params, form.image(getattr(params, "image_url", None), "image", "file")
+
+
+@_post("/outpaint", OutpaintRequest, ("image",))
+async def outpaint(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
+    params, image = await _one_image(request, OutpaintRequest)
     generation = await run_in_threadpool(services.editor.outpaint, user.id, params, image)
     return generation_response(services, generation, params.response_format)
 
 
 @_post("/variateImage", VariateRequest, ("image",))
 async def variate_image(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
-    form = await read_request(request)
-    form.check_no_other_files("image", "file")
-    params = form.parse(VariateRequest)
-    image = form.image(params.image_url, "image", "file")
+    params, image = await _one_image(request, VariateRequest)
     generation = await run_in_threadpool(services.editor.variate, user.id, params, image)
     return generation_response(services, generation, params.response_format)

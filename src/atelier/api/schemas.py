@@ -118,6 +118,8 @@ class MaskedTransformRequest(TransformRequest):
 class OutpaintRequest(TransformRequest):
     """outpaint: the new canvas by margins, by a size of the catalog, or by zooming out."""
 
+    prompt: str = ""  # optional here: the image says what to continue (clients send "")
+
     expand_top: Annotated[int, Field(ge=0, le=4096)] | None = None
     expand_bottom: Annotated[int, Field(ge=0, le=4096)] | None = None
     expand_left: Annotated[int, Field(ge=0, le=4096)] | None = None
@@ -277,22 +279,6 @@ class ToolResponse(BaseModel):
     created: int
     credits: int
     image: ImageData
-
-
-class StyleOut(BaseModel):
-    id: str
-    style: str
-    colors: list[Color]
-    images: int
-    created: int
-
-
-class StyleList(BaseModel):
-    styles: list[StyleOut]
-
-
-class StyleCreated(BaseModel):
-    id: str
 
 
 class UserOut(BaseModel):

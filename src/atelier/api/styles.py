@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from atelier.api.deps import BillingDep, ServicesDep, UserDep
 from atelier.api.forms import decode_fields
 from atelier.api.schemas import Strict, validate_as
-from atelier.errors import InvalidRequest
+from atelier.errors import InvalidJson, InvalidRequest
 from atelier.inputs import ImageSource
 from atelier.styles import (
     MAX_PALETTE_COLORS,
@@ -183,7 +183,7 @@ async def _json_request(request: Request) -> StyleRequest:
     try:
         body = json.loads(await request.body())
     except ValueError:
-        raise InvalidRequest("the request body is not valid JSON") from None
+        raise InvalidJson("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
     if "image_urls" not in body:
@@ -248,7 +248,7 @@ def _request_body_docs() -> dict[str, Any]:
     form["properties"]["images"] = {
         "type": "array",
         "items": {"type": "string", "format": "binary"},
-        "description": "1-10 PNG/JPG/WEBP images (5 MB in all); any other file field names "
+        "description": "1-10 PNG/JPG/WEBP images (10 MB in all); any other file field names "
         "are taken as images too",
     }
     form["required"] = ["images"]

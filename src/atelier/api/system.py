@@ -34,7 +34,8 @@ async def list_models(services: ServicesDep) -> dict[str, object]:
     engine = services.generator.engine
     stats = engine.stats()  # one reading for every row
     prices = services.generator.prices
-    served = [m for m in catalog.MODEL_LIST if engine.serving_id(m) is not None]
+    operator = [catalog.operator_model(model_id) for model_id in sorted(catalog.THIRD_PARTY_MODELS)]
+    served = [m for m in (*catalog.MODEL_LIST, *operator) if engine.serving_id(m) is not None]
     rows = [
         {
             "id": model.id,

@@ -474,6 +474,18 @@ def _smooth_pixels(rgba: np.ndarray) -> np.ndarray:
     return visible & ~edge
 
 
+def _large_labels(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """`labels` (0..count-1) renumbered 1..k in order, keeping only those other than 0 with at
+    least _RAMP_MIN_PIXELS pixels (the rest become 0), and the old label of each new one. Fewer
+    labels keep the moments small where a noisy image has many tiny regions."""
+    sizes = np.bincount(labels.ravel(), minlength=count)
+    sizes[0] = 0
+    kept = np.concatenate([[0], np.flatnonzero(sizes >= _RAMP_MIN_PIXELS)])
+    renumbered = np.zeros(count, dtype=np.int32)
+    renumbered[kept] = np.arange(len(kept), dtype=np.int32)
+    return renumbered[labels], kept
+
+
 class _Moments(NamedTuple):
     """Per-label pixel statistics, centred: enough for least-squares fits of colour against
     position without another pass over the pixels."""
@@ -564,12 +576,12 @@ def _ramp(m: _Moments, label: int) -> _Ramp | None:
 def _with_flat_ramps(rgba: Image.Image, smooth: np.ndarray) -> Image.Image:
     """`rgba` with each smooth region that shades linearly painted in its mean colour, so
     vtracer traces it as one shape rather than bands; the ramp is fitted back afterwards."""
-    count, labels = cv2.connectedComponents(smooth.astype(np.uint8), connectivity=4)
+    count, regions = cv2.connectedComponents(smooth.astype(np.uint8), connectivity=4)
+    labels, kept = _large_labels(regions, count)  # 0: edges, hidden pixels, small regions
     pixels = np.asarray(rgba)
-    moments = _moments(labels, count, pixels)
-    flat = np.zeros(count, dtype=bool)
+    moments = _moments(labels, len(kept), pixels)
+    flat = np.zeros(len(kept), dtype=bool)
     flat[list(_ramps(moments))] = True
-    flat[0] = False  # the edges and hidden pixels
     if not flat.any():
         return rgba
     painted = pixels.copy()
@@ -588,14 +600,15 @@ def _fit_gradients(shapes: list[_Shape], rgba: np.ndarray, smooth: np.ndarray) -
         rings = [np.rint((ring - 0.5) * 16).astype(np.int32) for ring in shape.rings()]
         if rings:
             cv2.fillPoly(topmost, rings, color=index, shift=4)
-    labels = np.where(smooth, topmost + 1, 0)
-    for label, ramp in _ramps(_moments(labels, len(shapes) + 1, rgba)).items():
-        if label == 0:
-            continue  # edges, hidden pixels and pixels no shape covers
-        shape = shapes[label - 1]
+    # Label 0: edges, hidden pixels, pixels no shape covers and shapes with few pixels.
+    labels, kept = _large_labels(np.where(smooth, topmost + 1, 0), len(shapes) + 1)
+    for label, ramp in _ramps(_moments(labels, len(kept), rgba)).items():
+        shape = shapes[kept[label] - 1]
         # The gradient's ends are where the shape's extent along the ramp ends.
         t = (shape.points() - ramp.centroid) @ ramp.direction
         ends = (float(t.min()), float(t.max()))
+        if ends[1] - ends[0] < 1:
+            continue
         (x1, y1), (x2, y2) = (ramp.centroid + t_end * ramp.direction for t_end in ends)
         first, last = (_clamped(ramp.mean + ramp.slope * t_end) for t_end in ends)
         shape.gradient = _Gradient(float(x1), float(y1), float(x2), float(y2), first, last)
