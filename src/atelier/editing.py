@@ -200,7 +200,8 @@ class ImageEditor:
         )
         plan = self.generator.plan(user_id, params, req.size)
         picture = self._open(image)
-        return self._variations(user_id, plan, picture, VARIATION_STRENGTH, "variateImage", req)
+        units = self.generator.prices["variation"] * plan.spec.n
+        return self._variations(user_id, plan, picture, VARIATION_STRENGTH, units, req)
 
     def explore_similar(self, user_id: str, req: ExploreSimilarRequest) -> Generation:
         """More images like one of the user's own, as close as ``similarity`` asks."""
@@ -220,7 +221,8 @@ class ImageEditor:
         )
         plan = self.generator.plan(user_id, params, picture.size)
         strength = SIMILARITY_STRENGTH[req.similarity]
-        return self._variations(user_id, plan, picture, strength, "explore_similar", req)
+        units = self.generator.price(plan)  # the explore model's price per image
+        return self._variations(user_id, plan, picture, strength, units, req)
 
     def _variations(
         self,
@@ -228,17 +230,16 @@ class ImageEditor:
         plan: Plan,
         picture: Image.Image,
         strength: float,
-        reason: str,
-        req: object,
+        units: int,
+        req: VariateRequest | ExploreSimilarRequest,
     ) -> Generation:
         spec = plan.spec
 
         def make() -> list[Image.Image]:
             return self.generator.engine.edit(EditSpec("variate", spec, picture, None, strength))
 
-        key = "variation" if reason == "variateImage" else None
-        price = self.generator.prices[key] * spec.n if key else self.generator.price(plan)
-        return self._run(user_id, plan, price, reason, Delivery.of(req), make)
+        reason = "variateImage" if isinstance(req, VariateRequest) else "explore_similar"
+        return self._run(user_id, plan, units, reason, Delivery.of(req), make)
 
     def _run(
         self,

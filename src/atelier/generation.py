@@ -22,6 +22,9 @@ from atelier.storage.images import ImageStore, StoredImage
 from atelier.styles import StyleLibrary
 
 Output = Literal["raster", "vector"]
+# OpenAI's DALL-E 3 `style` values: no Recraft style has these names, so they are taken as
+# OpenAI's and ignored (the README's "Fields").
+OPENAI_STYLES = frozenset({"vivid", "natural"})
 # creativity (Recraft's current API) as the artistic_level of the first spec.
 CREATIVITY_LEVELS = {"simple": 1, "standard": 3, "eccentric": 5}
 
@@ -207,7 +210,7 @@ class ImageGenerator:
         """
         inline = style_id is not None
         style_id = style_id or req.style_id
-        if style_id is not None and req.style is not None:
+        if style_id is not None and req.style is not None and req.style not in OPENAI_STYLES:
             raise InvalidRequest("style and style_id are mutually exclusive", "style_id")
         if style_id is not None and req.substyle is not None:
             raise InvalidRequest("substyle cannot be combined with style_id", "substyle")
@@ -227,7 +230,7 @@ class ImageGenerator:
         substyle = req.substyle
         if custom is not None:
             style, palette, substyle = custom.style, custom.palette, custom.substyle
-        elif req.style is not None:
+        elif req.style is not None and req.style not in OPENAI_STYLES:
             style = req.style
         else:
             if req.substyle is not None:
@@ -246,28 +249,7 @@ class ImageGenerator:
         if style == "any" and output == "vector":
             style = catalog.DEFAULT_VECTOR_STYLE
 
-        param = "style_id" if style_id else "style"
-        if style not in catalog.STYLES:
-            raise InvalidRequest(
-                f"style {style!r} is unknown; use one of " + ", ".join(catalog.STYLES), "style"
-            )
-        if catalog.substyles(style, model.styles) is None:
-            others = sorted(
-                {m.id for m in catalog.MODEL_LIST if catalog.substyles(style, m.styles) is not None}
-                & {"recraftv2", "recraftv3", "recraftv4"}
-            )
-            raise InvalidRequest(
-                f"style {style!r} is not available with model {model.id}; use model "
-                + " or ".join(others),
-                param=param,
-            )
-        vector = style in catalog.VECTOR_STYLES
-        if output is not None and vector != (output == "vector"):
-            raise InvalidRequest(
-                f"style {style!r} gives {'vector' if vector else 'raster'} images but "
-                f"{_forced_by(model, force)} {output} images; choose a {output} style",
-                param=param,
-            )
+        vector = _check_style(style, model, output, force, "style_id" if style_id else "style")
         if req.substyle is not None:
             _check_substyle(style, req.substyle, model)
         if substyle is not None and substyle not in (catalog.substyles(style, model.styles) or ()):
@@ -388,6 +370,33 @@ def parse_size(value: str, model: catalog.Model, extra: tuple[Size, ...] = ()) -
             param="size",
         )
     return size
+
+
+def _check_style(
+    style: str, model: catalog.Model, output: Output | None, force: Output | None, param: str
+) -> bool:
+    """Refuse a style the model lacks or whose kind clashes with the output; True for vector."""
+    if style not in catalog.STYLES:
+        raise InvalidRequest(
+            f"style {style!r} is unknown; use one of " + ", ".join(catalog.STYLES), "style"
+        )
+    vector = style in catalog.VECTOR_STYLES
+    if catalog.substyles(style, model.styles) is None:
+        v4 = "recraftv4_vector" if vector else "recraftv4"
+        others = [m for m in ("recraftv2", "recraftv3", v4)
+                  if catalog.substyles(style, catalog.MODELS[m].styles) is not None]  # fmt: skip
+        raise InvalidRequest(
+            f"style {style!r} is not available with model {model.id}; use model "
+            + " or ".join(others),
+            param=param,
+        )
+    if output is not None and vector != (output == "vector"):
+        raise InvalidRequest(
+            f"style {style!r} gives {'vector' if vector else 'raster'} images but "
+            f"{_forced_by(model, force)} {output} images; choose a {output} style",
+            param=param,
+        )
+    return vector
 
 
 def _output(model: catalog.Model, force: Output | None) -> Output | None:

@@ -138,8 +138,9 @@ def test_v4_prompts_may_be_long(http: httpx.Client) -> None:
 
 def test_openai_sdk_fields_are_accepted(client: OpenAI) -> None:
     response = client.images.generate(
-        prompt="a lighthouse", model="recraftv4_1", quality="standard", size="1024x1024", n=1
-    )
+        prompt="a lighthouse", model="recraftv4_1", quality="standard", size="1024x1024", n=1,
+        style="vivid",
+    )  # fmt: skip
     assert response.data and response.data[0].url
     assert response.data[0].revised_prompt == "a lighthouse"
 
