@@ -144,9 +144,13 @@ def test_crisp_upscale_accepts_small_images(client: openai.OpenAI) -> None:
     assert image.width % 48 == 0
 
 
-def test_creative_upscale(client: openai.OpenAI) -> None:
+@pytest.mark.parametrize(
+    "path", ["/images/creativeUpscale", "/images/clarityUpscale", "/images/generativeUpscale"]
+)
+def test_creative_upscale(client: openai.OpenAI, path: str) -> None:
+    """creativeUpscale, and Recraft's deprecated clarity/generative upscales that run it."""
     source = logo((256, 256))
-    result = tool(client, "/images/creativeUpscale", {"file": encode(source)})
+    result = tool(client, path, {"file": encode(source)})
     assert result["credits"] == 250
     image = Image.open(io.BytesIO(fetch(result["image"]["url"]).content)).convert("RGB")
     assert image.size[0] >= 512 and image.size[0] == image.size[1]
