@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -189,7 +189,12 @@ def decode_fields(items: list[tuple[str, str]]) -> dict[str, Any]:
         paths[root].setdefault(tokens, []).append(value)
     for root, entries in paths.items():
         fields[root] = _assemble(root, list(entries.items()))
-    for name in JSON_FIELDS:
+    return decode_json_strings(fields, JSON_FIELDS)
+
+
+def decode_json_strings(fields: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """``fields`` with those of ``names`` that arrived as JSON text parsed."""
+    for name in names:
         if isinstance(fields.get(name), str):
             try:
                 fields[name] = json.loads(fields[name])

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from atelier.api.deps import BillingDep, ServicesDep, UserDep
-from atelier.api.forms import decode_fields
+from atelier.api.forms import decode_fields, decode_json_strings
 from atelier.api.schemas import Strict, validate_as
 from atelier.errors import InvalidJson, InvalidRequest
 from atelier.inputs import ImageSource
@@ -230,12 +230,7 @@ async def _form_request(request: Request) -> StyleRequest:
     fields: dict[str, Any] = decode_fields(items)
     for name, values in lists.items():
         fields[name] = _list_value(name, values)
-    for name in _JSON_PARTS:
-        if isinstance(fields.get(name), str):
-            try:
-                fields[name] = json.loads(fields[name])
-            except json.JSONDecodeError:
-                raise InvalidRequest(f"{name} is not valid JSON", param=name) from None
+    decode_json_strings(fields, _JSON_PARTS)
     parsed = validate_as(CreateStyleFields, fields)
     # Recraft's `images` (repeated, or `images[]`); the first spec's files under any names.
     param = "images" if parts and all(n in ("images", "images[]") for n, _ in parts) else "files"

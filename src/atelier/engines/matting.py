@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from atelier.engines.onnx_session import cpu_session, default_threads
+from atelier.engines.onnx_session import LazySession, cpu_session, default_threads
 from atelier.errors import ModelUnavailable
 
 
@@ -112,7 +112,7 @@ def to_mask(prediction: np.ndarray, size: tuple[int, int]) -> Image.Image:
     return Image.fromarray(levels)
 
 
-class BackgroundRemover:
+class BackgroundRemover(LazySession):
     """Computes an alpha mask of an image's foreground with an ONNX matting model.
 
     The onnxruntime session is created on first use, once, and shared by all threads.
@@ -131,19 +131,18 @@ class BackgroundRemover:
         """model_path: the ONNX file. input_size: overrides the side length the image is
         resized to (needed only for models whose input shape is dynamic). preset: one of
         PRESETS ("isnet", "u2net", "birefnet"); None detects it from the model."""
+        super().__init__()
         if preset is not None and preset not in PRESETS:
             raise ValueError(f"unknown matting preset {preset!r}; one of {sorted(PRESETS)}")
         self.model_path = Path(model_path)
         self._input_size = input_size
         self._preset_name = preset
         self._threads = threads or default_threads()
-        self._session: Any = None
         self._input_name = ""
         self._output_name = ""
         self._input_dtype: type[np.floating[Any]] = np.float32
         self._preset = PRESETS["isnet"]
         self._size = 0
-        self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
         self.sessions_created = 0  # for tests and diagnostics: stays at 1 once loaded
 
@@ -172,13 +171,6 @@ class BackgroundRemover:
         return self._preset
 
     # -- session ------------------------------------------------------------------------
-
-    def _ensure_session(self) -> None:
-        if self._session is not None:
-            return
-        with self._load_lock:
-            if self._session is None:  # another thread may have loaded it meanwhile
-                self._load()
 
     def _load(self) -> None:
         # A failure is not remembered: the next request tries again, so a model put in

