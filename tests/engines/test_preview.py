@@ -16,7 +16,7 @@ import pytest
 
 from atelier import catalog
 from atelier.encoding import encode_artifact
-from atelier.engines.base import GenerationSpec, RasterImage, VectorImage
+from atelier.engines.base import GenerationSpec, RasterImage, TextItem, VectorImage
 from atelier.engines.preview import PreviewEngine, render
 from atelier.engines.preview_looks import SUBSTYLE_LOOKS, Look, look_for
 from atelier.engines.preview_scene import scene_elements, words
@@ -366,3 +366,25 @@ def test_no_text_drops_the_logo_monogram_only() -> None:
     assert len(changed) > 100
     # Only the badge centre differs: the letter became a star, the rest is the same image.
     assert changed.min() > 512 * 0.2 and changed.max() < 512 * 0.8
+
+
+# Digests of a few renders, pinned: refactors of the core must leave every preview image
+# byte-identical (pixels for raster, the document for SVG).
+PINNED_RENDERS = {
+    "realistic": ("realistic_image", {}, "b52b16ad35704d93bbd9cc50418b4ba4509e51402428dd5277825d14fbc6bdef"),
+    "illustration_palette": ("digital_illustration", {"substyle": "pixel_art", "artistic_level": 4, "colors": ((200, 30, 30), (20, 40, 200))}, "2d32bd63d16fa3505cfa74d3bc12f86e2e0bc60632b29be63d2c4204b2c89afc"),
+    "vector": ("vector_illustration", {}, "f1e2dab0342a890fe82e3eaf4c8d7951f5320df1f62cf8bf03b5352e5560ce0b"),
+    "icon_v2": ("icon", {}, "112fe439240ba36b6376a430f4bd0a4160b71f810141c3547697850abf198445"),
+    "logo_text": ("logo_raster", {"text_layout": (TextItem("ATELIER", ((0.1, 0.1), (0.9, 0.1), (0.9, 0.3), (0.1, 0.3))),)}, "cb6de297f92ed6709933395903e047453651ac97a1f2124ad60de2e5e74605f4"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(PINNED_RENDERS))
+def test_renders_are_pinned(name: str) -> None:
+    style, changes, digest = PINNED_RENDERS[name]
+    spec = replace(
+        make_spec(style, prompt="a lighthouse on a rocky coast", seed=7), height=384, **changes
+    )
+    [artifact] = PreviewEngine().generate(spec)
+    data = artifact.image.tobytes() if isinstance(artifact, RasterImage) else artifact.svg.encode()
+    assert hashlib.sha256(data).hexdigest() == digest
