@@ -46,6 +46,7 @@ class Server:
     port: int
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    cwd: Path | None = None  # the server's working directory (default: the test run's)
 
     @property
     def url(self) -> str:
@@ -63,6 +64,7 @@ class Server:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **self.env},
+            cwd=self.cwd,
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

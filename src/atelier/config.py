@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from atelier.fetching import parse_allow_entry
 
 MB = 1024 * 1024
+# The checkout atelier runs from (src/atelier/config.py is two levels below it): where `make`
+# puts model files, so that they are found whatever the server's working directory is.
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 class Settings(BaseSettings):
@@ -39,9 +42,9 @@ class Settings(BaseSettings):
     diffusion_compile: bool = Field(False, description="torch.compile the UNet (CUDA only)")
 
     matting_model_path: Path = Field(
-        Path("models/isnet.onnx"),
+        CHECKOUT / "models" / "isnet.onnx",
         description="ONNX matting model of removeBackground/replaceBackground: ISNet (fetched "
-        "by `make`) or a rembg u2net/birefnet file",
+        "by `make` into the checkout's models/) or a rembg u2net/birefnet file",
     )
     matting_preset: Literal["isnet", "u2net", "birefnet"] | None = Field(
         None, description="isnet, u2net or birefnet when the matting model's input is ambiguous"

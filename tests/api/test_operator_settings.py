@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Server, error_of, start_server
+from tests.conftest import Server, encode, error_of, free_port, photo, start_server
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,19 @@ def test_prices_are_overridable(limited: Server) -> None:
         "/v1/images/generations", json={"prompt": "a", "style": "vector_illustration"}
     )
     assert vector.json()["credits"] == 80  # not overridden: the spec's price
+
+
+def test_served_from_another_directory_the_matting_model_is_found(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    server = Server(tmp_path / "data", free_port(), cwd=elsewhere)
+    server.start()
+    try:
+        token, _ = server.create_user()
+        response = server.http(token).post(
+            "/v1/images/removeBackground", files={"image": ("p.png", encode(photo()))}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["credits"] == 10
+    finally:
+        server.stop()
