@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
         sweeper = asyncio.create_task(_sweep_forever(services))
         yield
         sweeper.cancel()
+        services.jobs.shutdown()
 
     app = FastAPI(
         title="atelier",

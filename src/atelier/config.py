@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     rate_limit_images: int = Field(100, gt=0, description="Images per user per window")
     rate_limit_window_seconds: float = Field(60.0, gt=0)
 
+    engine_workers: int = Field(
+        16, ge=1, description="Generation and edit jobs run at once (their own threads)"
+    )
+    tool_workers: int = Field(4, ge=1, description="Tool jobs (matting, upscaling...) at once")
+    job_timeout_seconds: float = Field(
+        900.0, gt=0, description="A job still running after this is stopped (504, uncharged)"
+    )
+
     prices: dict[str, int] = Field(
         default_factory=dict, description="Overrides of catalog.PRICES, units per key"
     )

@@ -17,6 +17,7 @@ from atelier.encoding import EncodedImage, encode_artifact
 from atelier.engines.base import Artifact, GenerationEngine, GenerationSpec, TextItem
 from atelier.errors import InvalidRequest
 from atelier.finishing import Finishing
+from atelier.jobs import check_cancelled
 from atelier.ratelimit import ImageRateLimiter
 from atelier.storage.images import ImageStore, StoredImage
 from atelier.styles import StyleLibrary
@@ -349,7 +350,9 @@ class ImageGenerator:
         units += self.finishing.price(delivery, count)
         with self.ledger.charged(user_id, units, reason):
             self.rate_limiter.acquire(user_id, count)
-            return [self.deliver(user_id, artifact, delivery) for artifact in make()]
+            artifacts = make()
+            check_cancelled()  # timed out or abandoned meanwhile: store nothing, charge nothing
+            return [self.deliver(user_id, artifact, delivery) for artifact in artifacts]
 
     def deliver(self, user_id: str, artifact: Artifact, delivery: Delivery) -> DeliveredImage:
         """Finish (upscale, score), encode and store one result."""

@@ -21,6 +21,7 @@ from atelier.fetching import ImageFetcher
 from atelier.finishing import Finishing
 from atelier.generation import ImageGenerator
 from atelier.inputs import ImageInputs
+from atelier.jobs import Jobs
 from atelier.palettes import ColorOptimizer
 from atelier.prompting import PromptService, create_enhancer
 from atelier.ratelimit import ImageRateLimiter
@@ -52,6 +53,7 @@ class Services:
     editor: ImageEditor
     toolbox: Toolbox
     dialects: DialectGenerator
+    jobs: Jobs
     inputs: ImageInputs
     prompts: PromptService
     palettes: ColorOptimizer
@@ -114,6 +116,7 @@ def build_services(settings: Settings) -> Services:
         toolbox=toolbox,
         dialects=DialectGenerator(generator, editor, fetcher, inputs),
         inputs=inputs,
+        jobs=Jobs(settings.engine_workers, settings.tool_workers, settings.job_timeout_seconds),
         prompts=PromptService(
             create_enhancer(
                 settings.prompt_enhancer_url,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request
 from pydantic import ConfigDict, Field
 
-from atelier.api.deps import BillingDep, ServicesDep, UserDep
+from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
 from atelier.api.schemas import Strict
 
 router = APIRouter(prefix="/v1/colors", tags=["colors"], dependencies=[BillingDep])
@@ -37,9 +36,12 @@ class OptimizeColorsResponse(Strict):
 
 @router.post("/optimize", response_model=OptimizeColorsResponse)
 async def optimize_colors(
-    body: OptimizeColorsRequest, user: UserDep, services: ServicesDep
+    body: OptimizeColorsRequest, request: Request, user: UserDep, services: ServicesDep
 ) -> OptimizeColorsResponse:
-    result = await run_in_threadpool(
+    result = await run_job(
+        request,
+        services,
+        "tools",
         services.palettes.optimize,
         user.id,
         [(c.hex, c.weight) for c in body.colors],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -10,7 +12,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from atelier.accounting.accounts import User
 from atelier.errors import Unauthorized
+from atelier.jobs import Pool
 from atelier.services import Services
+
+T = TypeVar("T")
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API token>")
 
@@ -27,6 +32,13 @@ async def current_user(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send your API token as 'Authorization: Bearer <token>'")
     return await run_in_threadpool(services.accounts.authenticate, credentials.credentials)
+
+
+async def run_job(
+    request: Request, services: Services, pool: Pool, work: Callable[..., T], *args: Any
+) -> T:
+    """``work(*args)`` in one of the bounded job pools; cancelled if the client goes away."""
+    return await services.jobs.run(pool, functools.partial(work, *args), request.is_disconnected)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

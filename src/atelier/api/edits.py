@@ -7,10 +7,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from atelier.api.deps import BillingDep, ServicesDep, UserDep
+from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
 from atelier.api.forms import Endpoint, multipart_post, read_request
 from atelier.api.generations import generation_response
 from atelier.api.schemas import (
@@ -46,8 +45,8 @@ async def _edit(
     image = form.image(params.image_url, "image", "file")
     mask_url = params.mask_url if isinstance(params, MaskedTransformRequest) else None
     mask = form.optional_image(mask_url, "mask")
-    generation = await run_in_threadpool(
-        services.editor.edit, user.id, endpoint, params, image, mask
+    generation = await run_job(
+        request, services, "engine", services.editor.edit, user.id, endpoint, params, image, mask
     )
     return generation_response(services, generation, params.response_format)
 
@@ -89,12 +88,16 @@ async def _one_image(request: Request, model: type[P]) -> tuple[P, ImageSource]:
 @_post("/outpaint", OutpaintRequest, ("image",))
 async def outpaint(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
     params, image = await _one_image(request, OutpaintRequest)
-    generation = await run_in_threadpool(services.editor.outpaint, user.id, params, image)
+    generation = await run_job(
+        request, services, "engine", services.editor.outpaint, user.id, params, image
+    )
     return generation_response(services, generation, params.response_format)
 
 
 @_post("/variateImage", VariateRequest, ("image",))
 async def variate_image(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
     params, image = await _one_image(request, VariateRequest)
-    generation = await run_in_threadpool(services.editor.variate, user.id, params, image)
+    generation = await run_job(
+        request, services, "engine", services.editor.variate, user.id, params, image
+    )
     return generation_response(services, generation, params.response_format)

@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from atelier.api.deps import BillingDep, ServicesDep, UserDep
+from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
 from atelier.api.forms import read_request
 from atelier.api.schemas import (
     AimlGenerateRequest,
@@ -92,9 +91,10 @@ async def _generate(
         ImageSource(f"style_references[{i}]", data=data)
         for i, data in enumerate(form.file_lists.get("style_references", []))
     ]
-    dialect, generation = await run_in_threadpool(
-        services.dialects.generate, user.id, form.fields, force, references
-    )
+    dialect, generation = await run_job(
+        request, services, "engine", services.dialects.generate, user.id, form.fields, force,
+        references,
+    )  # fmt: skip
     if dialect is Dialect.AIML:
         images = [
             AimlImage(
@@ -132,16 +132,22 @@ async def generate_vector(request: Request, user: UserDep, services: ServicesDep
 
 
 @router.post("/explore", response_model=GenerateResponse, response_model_exclude_none=True)
-async def explore(body: ExploreRequest, user: UserDep, services: ServicesDep) -> GenerateResponse:
+async def explore(
+    body: ExploreRequest, request: Request, user: UserDep, services: ServicesDep
+) -> GenerateResponse:
     """A set of diverse images for one prompt (Recraft V4 Explore by default)."""
-    generation = await run_in_threadpool(services.generator.explore, user.id, body)
+    generation = await run_job(
+        request, services, "engine", services.generator.explore, user.id, body
+    )
     return generation_response(services, generation, body.response_format)
 
 
 @router.post("/explore/similar", response_model=GenerateResponse, response_model_exclude_none=True)
 async def explore_similar(
-    body: ExploreSimilarRequest, user: UserDep, services: ServicesDep
+    body: ExploreSimilarRequest, request: Request, user: UserDep, services: ServicesDep
 ) -> GenerateResponse:
     """More images like one of the caller's own images, as close as ``similarity`` (1-5)."""
-    generation = await run_in_threadpool(services.editor.explore_similar, user.id, body)
+    generation = await run_job(
+        request, services, "engine", services.editor.explore_similar, user.id, body
+    )
     return generation_response(services, generation, body.response_format)

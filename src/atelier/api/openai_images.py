@@ -4,9 +4,8 @@ POST /v1/images/edits and POST /v1/images/variations."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 
-from atelier.api.deps import ServicesDep, UserDep
+from atelier.api.deps import ServicesDep, UserDep, run_job
 from atelier.api.forms import multipart_post, read_form
 from atelier.api.generations import generation_response
 from atelier.api.schemas import (
@@ -28,7 +27,9 @@ async def edit(request: Request, user: UserDep, services: ServicesDep) -> Genera
     image = ImageSource("image", data=form.file("image", "image[]"))
     mask_data = form.optional_file("mask")
     mask = None if mask_data is None else ImageSource("mask", data=mask_data)
-    generation = await run_in_threadpool(services.editor.openai_edit, user.id, params, image, mask)
+    generation = await run_job(
+        request, services, "engine", services.editor.openai_edit, user.id, params, image, mask
+    )
     return generation_response(services, generation, params.response_format)
 
 
@@ -44,5 +45,7 @@ async def variations(request: Request, user: UserDep, services: ServicesDep) -> 
         model=params.model,
     )
     image = ImageSource("image", data=form.file("image"))
-    generation = await run_in_threadpool(services.editor.variate, user.id, variate, image)
+    generation = await run_job(
+        request, services, "engine", services.editor.variate, user.id, variate, image
+    )
     return generation_response(services, generation, params.response_format)

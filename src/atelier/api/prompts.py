@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request
 
-from atelier.api.deps import BillingDep, ServicesDep, UserDep
+from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
 from atelier.api.schemas import Strict
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompt"], dependencies=[BillingDep])
@@ -22,8 +21,10 @@ class EnhancePromptResponse(Strict):
 
 @router.post("/enhance", response_model=EnhancePromptResponse)
 async def enhance_prompt(
-    body: EnhancePromptRequest, user: UserDep, services: ServicesDep
+    body: EnhancePromptRequest, request: Request, user: UserDep, services: ServicesDep
 ) -> EnhancePromptResponse:
     # A thread: the LLM backend blocks on its upstream for up to its timeout.
-    result = await run_in_threadpool(services.prompts.enhance, user.id, body.prompt)
+    result = await run_job(
+        request, services, "tools", services.prompts.enhance, user.id, body.prompt
+    )
     return EnhancePromptResponse(enhanced_prompt=result.prompt, credits=result.credits)

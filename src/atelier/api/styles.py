@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from atelier.api.deps import BillingDep, ServicesDep, UserDep
+from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
 from atelier.api.forms import decode_fields, decode_json_strings
 from atelier.api.schemas import Strict, validate_as
 from atelier.errors import InvalidJson, InvalidRequest
@@ -275,7 +275,7 @@ async def create_style(request: Request, user: UserDep, services: ServicesDep) -
         raise InvalidRequest(
             "send the style as multipart/form-data (the images as files) or as JSON (image_urls)"
         )
-    created = await run_in_threadpool(services.styles.create, user.id, req)
+    created = await run_job(request, services, "tools", services.styles.create, user.id, req)
     return {**_out(created), "credits": services.styles.price}
 
 

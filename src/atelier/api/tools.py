@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from atelier.api.deps import BillingDep, ServicesDep, UserDep
+from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
 from atelier.api.forms import Endpoint, multipart_post, read_request
 from atelier.api.generations import image_data
 from atelier.api.schemas import EraseRequest, ToolRequest, ToolResponse, VectorizeRequest
@@ -45,7 +44,7 @@ async def _tool(
     form.check_no_other_files("file", "image")
     params = form.parse(model)
     image = form.image(params.image_url, "image", "file")
-    result = await run_in_threadpool(run, image, params)
+    result = await run_job(request, services, "tools", run, image, params)
     return _response(services, result, params.response_format)
 
 
@@ -108,5 +107,7 @@ async def erase_region(request: Request, user: UserDep, services: ServicesDep) -
     params = form.parse(EraseRequest)
     image = form.image(params.image_url, "image", "file")
     mask = form.optional_image(params.mask_url, "mask")
-    result = await run_in_threadpool(services.toolbox.erase_region, user.id, image, mask, params)
+    result = await run_job(
+        request, services, "tools", services.toolbox.erase_region, user.id, image, mask, params
+    )
     return _response(services, result, params.response_format)

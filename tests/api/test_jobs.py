@@ -1,0 +1,130 @@
+"""Paid work runs in bounded pools of its own, with a time limit: slow jobs never stall token
+look-ups, a job past its limit is a 504 that charges nothing, and a job whose client left
+before it started never runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Server, error_of, free_port
+
+# An engine of the test's own (ATELIER_ENGINE="module:Class"): the preview engine, slowed down
+# by the number of seconds a prompt ends with, counting the jobs it started.
+SLOW_ENGINE = """
+import threading
+import time
+
+from atelier.engines.preview import PreviewEngine
+
+_lock = threading.Lock()
+_counts = {"started": 0, "running": 0}
+
+
+class SlowEngine(PreviewEngine):
+    name = "slow"
+
+    def generate(self, spec):
+        with _lock:
+            _counts["started"] += 1
+            _counts["running"] += 1
+        try:
+            words = spec.prompt.split()
+            time.sleep(float(words[-1]) if words[0] == "sleep" else 0)
+            return super().generate(spec)
+        finally:
+            with _lock:
+                _counts["running"] -= 1
+
+    def stats(self):
+        with _lock:
+            return dict(_counts)
+"""
+WORKERS = 8
+
+
+@pytest.fixture(scope="module")
+def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("slow")
+    (root / "slow_engine.py").write_text(SLOW_ENGINE)
+    env = {
+        "ATELIER_ENGINE": "slow_engine:SlowEngine",
+        "PYTHONPATH": str(root),
+        "ATELIER_ENGINE_WORKERS": str(WORKERS),
+        "ATELIER_JOB_TIMEOUT_SECONDS": "3",
+    }
+    server = Server(root / "data", free_port(), env)
+    server.start()
+    yield server
+    server.stop()
+
+
+def stats(server: Server, token: str) -> dict[str, int]:
+    rows = server.http(token).get("/v1/models").json()["data"]
+    return dict(rows[0]["engine_stats"])
+
+
+def wait_until(condition: object, seconds: float = 30) -> None:
+    """Poll a condition of the server's state (not a sleep standing in for one)."""
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "the server never reached the expected state"
+        time.sleep(0.02)
+
+
+def test_slow_jobs_do_not_stall_token_lookups(slow: Server) -> None:
+    token = slow.create_user()[0]
+    other = slow.create_user()[0]
+
+    def generate(_: int) -> int:
+        body = {"prompt": "sleep 1.2", "n": 1}
+        with slow.http(token) as http:
+            return http.post("/v1/images/generations", json=body).status_code
+
+    # More requests than the shared thread pool has threads (40): before jobs had pools of
+    # their own, these held every thread and GET /v1/users/me waited behind them.
+    with ThreadPoolExecutor(44) as pool:
+        results = pool.map(generate, range(44))
+        wait_until(lambda: stats(slow, other)["running"] == WORKERS)
+        started = time.monotonic()
+        me = slow.http(other).get("/v1/users/me")
+        waited = time.monotonic() - started
+        assert me.status_code == 200 and waited < 1.0, waited
+        assert list(results) == [200] * 44
+
+
+def test_a_job_past_its_time_limit_is_504_and_charges_nothing(slow: Server) -> None:
+    token = slow.create_user(credits=1000)[0]
+    response = slow.http(token).post("/v1/images/generations", json={"prompt": "sleep 5"})
+    assert response.status_code == 504, response.text
+    assert error_of(response)["code"] == "job_timeout"
+    # The engine call itself cannot be interrupted; when it returns, the hold goes back.
+    wait_until(lambda: slow.balance(token) == 1000, seconds=15)
+
+
+def test_a_job_whose_client_left_before_it_started_never_runs(slow: Server, tmp_path: Path) -> None:
+    token = slow.create_user(credits=1000)[0]
+    watcher = slow.create_user()[0]
+    wait_until(lambda: stats(slow, watcher)["running"] == 0)
+    with ThreadPoolExecutor(WORKERS) as pool:
+        busy = [
+            pool.submit(
+                slow.http(watcher).post, "/v1/images/generations", json={"prompt": "sleep 2"}
+            )
+            for _ in range(WORKERS)
+        ]
+        wait_until(lambda: stats(slow, watcher)["running"] == WORKERS)
+        before = stats(slow, watcher)["started"]
+        with pytest.raises(httpx.ReadTimeout):  # the client gives up while the job waits
+            slow.http(token).post(
+                "/v1/images/generations", json={"prompt": "a queued job"}, timeout=0.5
+            )
+        assert [f.result().status_code for f in busy] == [200] * WORKERS
+    wait_until(lambda: stats(slow, watcher)["running"] == 0)
+    assert stats(slow, watcher)["started"] == before  # the abandoned job never started
+    assert slow.balance(token) == 1000
