@@ -11,20 +11,19 @@ from dataclasses import replace
 from PIL import Image, ImageOps
 
 from atelier import catalog
-from atelier.api.schemas import (
-    ExploreSimilarRequest,
-    GenerationParams,
-    ImageToImageRequest,
-    OpenAIEditRequest,
-    OutpaintRequest,
-    VariateRequest,
-)
 from atelier.engines.base import Artifact, EditSpec, RasterImage, VectorImage
 from atelier.engines.matting import BackgroundRemover
 from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import InvalidRequest
-from atelier.generation import Delivery, Generation, ImageGenerator, Plan, parse_size
+from atelier.generation import Generation, ImageGenerator, Plan, parse_size
 from atelier.inputs import ImageInputs, ImageSource
+from atelier.requests import (
+    Delivery,
+    ExploreSimilarRequest,
+    GenerationRequest,
+    OutpaintRequest,
+    VariationRequest,
+)
 from atelier.uploads import check_mask, open_image, open_mask
 
 # How far a variation moves from its input: enough to differ, little enough to be recognisable.
@@ -64,25 +63,26 @@ class ImageEditor:
         self,
         user_id: str,
         endpoint: str,
-        req: GenerationParams,
+        req: GenerationRequest,
         image: ImageSource,
         mask: ImageSource | None = None,
-        size: str | tuple[int, int] | None = None,
+        extra_sizes: tuple[tuple[int, int], ...] = (),
     ) -> Generation:
         """One of catalog.EDITS; those whose mask is "upload" need ``mask``.
 
-        The output has the input's size unless ``size`` asks otherwise (imageToImage only).
-        Every cheap check runs before an image is fetched or decoded.
+        The output has the input's size unless ``req.size`` asks otherwise (imageToImage
+        only; ``extra_sizes`` are sizes a dialect accepts besides the model's). Every cheap
+        check runs before an image is fetched or decoded.
         """
         edit = catalog.EDITS[endpoint]
         if edit.mask == "upload" and mask is None:
             raise InvalidRequest(
                 "mask is required: send it as a file part named 'mask' (or mask_url)", "mask"
             )
-        if size is not None and edit.operation != "image_to_image":
+        if req.size is not None and edit.operation != "image_to_image":
             raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
         plan = self.generator.plan(user_id, req, _PENDING)
-        asked = parse_size(size, plan.model) if isinstance(size, str) else size
+        asked = None if req.size is None else parse_size(req.size, plan.model, extra_sizes)
         picture = self._open(image)
         opened_mask = None
         if edit.mask == "upload" and mask is not None:
@@ -93,7 +93,7 @@ class ImageEditor:
     def openai_edit(
         self,
         user_id: str,
-        req: OpenAIEditRequest,
+        req: GenerationRequest,
         image: ImageSource,
         mask: ImageSource | None,
     ) -> Generation:
@@ -114,7 +114,7 @@ class ImageEditor:
         self,
         user_id: str,
         endpoint: str,
-        req: GenerationParams,
+        req: GenerationRequest,
         plan: Plan,
         image: Image.Image,
         mask: Image.Image | None,
@@ -123,7 +123,7 @@ class ImageEditor:
         edit = catalog.EDITS[endpoint]
         spec = _sized(plan, size or image.size).spec
         price = self.generator.prices[edit.price_key_for(spec.vector)]
-        strength = req.strength if isinstance(req, ImageToImageRequest | OpenAIEditRequest) else 1.0
+        strength = req.strength if req.strength is not None else 1.0
 
         def make() -> list[Image.Image]:
             edit_mask = mask
@@ -134,7 +134,7 @@ class ImageEditor:
                 EditSpec(edit.operation, spec, image, edit_mask, strength)
             )
 
-        return self._run(user_id, plan, price * spec.n, endpoint, Delivery.of(req), make)
+        return self._run(user_id, plan, price * spec.n, endpoint, req.delivery, make)
 
     def outpaint(self, user_id: str, req: OutpaintRequest, image: ImageSource) -> Generation:
         """The image on a larger canvas whose new area the engine fills (an inpaint of it)."""
@@ -154,9 +154,10 @@ class ImageEditor:
                 "size, or zoom_out_percentage" + (f" (got {', '.join(ways)})" if ways else ""),
                 param="expand_top" if not ways else ways[1].rstrip("*").rstrip("_"),
             )
-        if not req.prompt.strip():
-            req = req.model_copy(update={"prompt": OUTPAINT_PROMPT})
-        plan = self.generator.plan(user_id, req, _PENDING)
+        generation = req.generation
+        if not generation.prompt.strip():
+            generation = replace(generation, prompt=OUTPAINT_PROMPT)
+        plan = self.generator.plan(user_id, generation, _PENDING)
         target = None if req.size is None else parse_size(req.size, plan.model)
         picture = self._open(image)
         w, h = picture.size
@@ -191,17 +192,18 @@ class ImageEditor:
         def make() -> list[Image.Image]:
             return self.generator.engine.edit(EditSpec("inpaint", spec, extended, mask, 1.0))
 
-        return self._run(user_id, plan, price * spec.n, "outpaint", Delivery.of(req), make)
+        return self._run(user_id, plan, price * spec.n, "outpaint", generation.delivery, make)
 
-    def variate(self, user_id: str, req: VariateRequest, image: ImageSource) -> Generation:
-        seed = req.random_seed if req.random_seed is not None else req.seed
-        params = GenerationParams(
-            prompt="a variation of the input image", n=req.n, random_seed=seed, model=req.model
+    def variate(self, user_id: str, req: VariationRequest, image: ImageSource) -> Generation:
+        params = GenerationRequest(
+            prompt="a variation of the input image", n=req.n, random_seed=req.seed, model=req.model
         )
         plan = self.generator.plan(user_id, params, req.size)
         picture = self._open(image)
         units = self.generator.prices["variation"] * plan.spec.n
-        return self._variations(user_id, plan, picture, VARIATION_STRENGTH, units, req)
+        return self._variations(
+            user_id, plan, picture, VARIATION_STRENGTH, units, "variateImage", req.delivery
+        )
 
     def explore_similar(self, user_id: str, req: ExploreSimilarRequest) -> Generation:
         """More images like one of the user's own, as close as ``similarity`` asks."""
@@ -214,7 +216,7 @@ class ImageEditor:
                 param="source_image_id",
             )
         picture = open_image(data, "source_image_id", catalog.IMAGE_LIMITS)
-        params = GenerationParams(
+        params = GenerationRequest(
             prompt="an image like the source image",
             n=catalog.EXPLORE_IMAGES,
             model=catalog.EXPLORE_MODEL,
@@ -222,7 +224,9 @@ class ImageEditor:
         plan = self.generator.plan(user_id, params, picture.size)
         strength = SIMILARITY_STRENGTH[req.similarity]
         units = self.generator.price(plan)  # the explore model's price per image
-        return self._variations(user_id, plan, picture, strength, units, req)
+        return self._variations(
+            user_id, plan, picture, strength, units, "explore_similar", req.delivery
+        )
 
     def _variations(
         self,
@@ -231,15 +235,15 @@ class ImageEditor:
         picture: Image.Image,
         strength: float,
         units: int,
-        req: VariateRequest | ExploreSimilarRequest,
+        reason: str,
+        delivery: Delivery,
     ) -> Generation:
         spec = plan.spec
 
         def make() -> list[Image.Image]:
             return self.generator.engine.edit(EditSpec("variate", spec, picture, None, strength))
 
-        reason = "variateImage" if isinstance(req, VariateRequest) else "explore_similar"
-        return self._run(user_id, plan, units, reason, Delivery.of(req), make)
+        return self._run(user_id, plan, units, reason, delivery, make)
 
     def _run(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -11,9 +10,7 @@ from atelier.engines.base import Artifact, RasterImage
 from atelier.engines.nsfw import NsfwClassifier
 from atelier.engines.upscaler import Upscaler
 from atelier.errors import AtelierError
-
-if TYPE_CHECKING:
-    from atelier.generation import Delivery
+from atelier.requests import Delivery
 
 # The pixel counts the upscale option aims at (Recraft: "upscale4mp", "upscale16mp").
 UPSCALE_TARGETS = {"upscale4mp": 4_000_000, "upscale16mp": 16_000_000}

@@ -5,20 +5,21 @@ from __future__ import annotations
 import base64
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from atelier import catalog
 from atelier.accounting.ledger import Ledger
-from atelier.api.schemas import ExploreRequest, GenerateRequest, GenerationParams, TextLayoutItem
 from atelier.catalog import Size
 from atelier.encoding import EncodedImage, encode_artifact
 from atelier.engines.base import Artifact, GenerationEngine, GenerationSpec, TextItem
 from atelier.errors import InvalidRequest
 from atelier.finishing import Finishing
+from atelier.inputs import ImageInputs, ImageSource
 from atelier.jobs import check_cancelled
 from atelier.ratelimit import ImageRateLimiter
+from atelier.requests import Delivery, ExploreRequest, GenerationRequest, TextLayoutItem
 from atelier.storage.images import ImageStore, StoredImage
 from atelier.styles import StyleLibrary
 
@@ -59,43 +60,6 @@ class Generation:
     style_id: str | None = None  # a style created inline from style_references
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """What happens to results between the engine and the client (the same for every endpoint).
-
-    ``keep``: expire=false. ``upscale``: upscale4mp/upscale16mp, run on raster results.
-    ``features``: score each image (calculate_features); ``block_nsfw``: refuse NSFW results.
-    """
-
-    image_format: str | None = None
-    keep: bool = False
-    upscale: str | None = None
-    features: bool = False
-    block_nsfw: bool = False
-    revised_prompt: str | None = None
-
-    @classmethod
-    def of(cls, req: object, revised_prompt: str | None = None) -> Delivery:
-        """The delivery fields of any request model (those it lacks take their defaults)."""
-        output_format = getattr(req, "output_format", None)
-        if output_format == "jpeg":
-            raise InvalidRequest(
-                "output_format jpeg is not served here; use png or webp", "output_format"
-            )
-        return cls(
-            image_format=getattr(req, "image_format", None) or output_format,
-            keep=getattr(req, "expire", None) is False,
-            upscale=getattr(req, "upscale", None),
-            features=bool(getattr(req, "calculate_features", None)),
-            block_nsfw=bool(getattr(req, "block_nsfw", None)),
-            revised_prompt=revised_prompt,
-        )
-
-    @property
-    def scores(self) -> bool:
-        return self.features or self.block_nsfw
-
-
 def _check_text(value: str | None, param: str, limit: int, required: bool = False) -> None:
     if required and not (value and value.strip()):
         raise InvalidRequest(f"{param} is required and must not be empty", param=param)
@@ -125,7 +89,7 @@ def _check_substyle(style: str, substyle: str, model: catalog.Model) -> None:
     )
 
 
-def _text_layout(items: list[TextLayoutItem], model: catalog.Model) -> tuple[TextItem, ...]:
+def _text_layout(items: Sequence[TextLayoutItem], model: catalog.Model) -> tuple[TextItem, ...]:
     if items and not model.text_layout:
         raise InvalidRequest(
             f"text_layout is not available with model {model.id}; use recraftv3 or a V4 model",
@@ -158,6 +122,7 @@ class ImageGenerator:
         rate_limiter: ImageRateLimiter,
         prices: dict[str, int],
         finishing: Finishing,
+        inputs: ImageInputs,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -166,6 +131,7 @@ class ImageGenerator:
         self.rate_limiter = rate_limiter
         self.prices = prices
         self.finishing = finishing
+        self.inputs = inputs
 
     def model(self, model_id: str | None, default: str = catalog.DEFAULT_MODEL) -> catalog.Model:
         """The catalog entry of ``model_id`` if this deployment serves it, else a 400."""
@@ -196,7 +162,7 @@ class ImageGenerator:
     def plan(
         self,
         user_id: str,
-        req: GenerationParams,
+        req: GenerationRequest,
         size: str | Size | None = None,
         *,
         force: Output | None = None,
@@ -257,7 +223,7 @@ class ImageGenerator:
             substyle = None  # a custom style's substyle that this model does not have
 
         controls = req.controls
-        artistic_level = controls.artistic_level if controls else None
+        artistic_level = controls.artistic_level
         if artistic_level is None and req.creativity is not None:
             artistic_level = CREATIVITY_LEVELS[req.creativity]
         width, height = self._size(model, size, extra_sizes)
@@ -273,15 +239,11 @@ class ImageGenerator:
             n=req.n or 1,
             vector=vector,
             artistic_level=artistic_level,
-            colors=tuple(_rgb(c.rgb) for c in (controls.colors or [])) if controls else (),
-            background_color=(
-                _rgb(controls.background_color.rgb)
-                if controls and controls.background_color
-                else None
-            ),
+            colors=controls.colors,
+            background_color=controls.background_color,
             style_palette=palette,
-            no_text=bool(controls and controls.no_text),
-            text_layout=_text_layout(req.text_layout or [], model),
+            no_text=controls.no_text,
+            text_layout=_text_layout(req.text_layout, model),
         )
         return Plan(spec, model, style_id)
 
@@ -299,20 +261,21 @@ class ImageGenerator:
     def generate(
         self,
         user_id: str,
-        req: GenerateRequest,
+        req: GenerationRequest,
         *,
         force: Output | None = None,
         extra_sizes: tuple[Size, ...] = (),
-        style_id: str | None = None,
+        references: Sequence[ImageSource] = (),
     ) -> Generation:
-        """Text-to-image; ``extra_sizes`` are sizes a dialect accepts besides the model's."""
-        if req.stream:
-            raise InvalidRequest("streaming is not served here; leave stream out", "stream")
+        """Text-to-image. ``force``: the output of /generations/raster or /vector;
+        ``extra_sizes``: sizes a dialect accepts besides the model's; ``references``: uploaded
+        style reference images (or the request's style_reference_urls) make a style inline."""
+        style_id = self._inline_style(user_id, req, references, force)
         plan = self.plan(user_id, req, req.size, force=force, extra_sizes=extra_sizes,
                          style_id=style_id)  # fmt: skip
         spec = plan.spec
         units = self.price(plan)
-        delivery = Delivery.of(req, revised_prompt=spec.prompt)
+        delivery = replace(req.delivery, revised_prompt=spec.prompt)
         delivered = self.charge_and_deliver(
             user_id, units, f"generation:{plan.model.id}:{spec.style}", spec.n, delivery,
             lambda: self.engine.generate(spec),
@@ -320,20 +283,54 @@ class ImageGenerator:
         return Generation(int(time.time()), units + self.finishing.price(delivery, spec.n),
                           delivered, style_id)  # fmt: skip
 
+    def _inline_style(
+        self,
+        user_id: str,
+        req: GenerationRequest,
+        references: Sequence[ImageSource],
+        force: Output | None,
+    ) -> str | None:
+        """A style made from the request's style references (uploads or URLs), if any; not
+        charged apart (the generation is the charge)."""
+        urls = req.style_reference_urls
+        if not references and not urls:
+            return None
+        if references and urls:
+            raise InvalidRequest(
+                "send style_references as files or style_reference_urls, not both",
+                "style_reference_urls",
+            )
+        if req.style_id is not None or req.style is not None:
+            raise InvalidRequest(
+                "style references make the request's style; leave style and style_id out",
+                param="style_id" if req.style_id is not None else "style",
+            )
+        sources = list(references) or [
+            ImageSource(f"style_reference_urls[{i}]", url=url) for i, url in enumerate(urls)
+        ]
+        if len(sources) > catalog.MAX_STYLE_IMAGES:
+            raise InvalidRequest(
+                f"send at most {catalog.MAX_STYLE_IMAGES} style references; got {len(sources)}",
+                param="style_references",
+            )
+        # Everything that costs nothing is checked before any image is fetched or decoded.
+        model = self.model(req.model, catalog.DEFAULT_STYLE_REFERENCE_MODEL)
+        variant = model.variant(force) if force and model.output not in ("any", force) else None
+        model = variant or model
+        images = [(source.field, self.inputs.read(source)) for source in sources]
+        return self.styles.create_inline(user_id, images, model=model.id).id
+
     def explore(self, user_id: str, req: ExploreRequest) -> Generation:
         """A set of diverse images of one prompt: one seed each, so each composes anew."""
-        params = GenerateRequest(
+        generation = GenerationRequest(
             prompt=req.prompt,
             model=req.model or catalog.EXPLORE_MODEL,
             size=req.size,
             controls=req.controls,
             n=catalog.EXPLORE_IMAGES,
-            response_format=req.response_format,
-            image_format=req.image_format,
-            expire=req.expire,
-            block_nsfw=req.block_nsfw,
+            delivery=req.delivery,
         )
-        return self.generate(user_id, params)
+        return self.generate(user_id, generation)
 
     def charge_and_deliver(
         self,
@@ -410,8 +407,3 @@ def _output(model: catalog.Model, force: Output | None) -> Output | None:
 
 def _forced_by(model: catalog.Model, force: Output | None) -> str:
     return "this endpoint gives" if force is not None else f"model {model.id} gives"
-
-
-def _rgb(values: list[int]) -> tuple[int, int, int]:
-    r, g, b = values
-    return (r, g, b)

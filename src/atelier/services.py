@@ -9,7 +9,6 @@ from atelier.accounting.accounts import Accounts
 from atelier.accounting.ledger import Ledger
 from atelier.config import Settings
 from atelier.database import Database
-from atelier.dialects import DialectGenerator
 from atelier.editing import ImageEditor
 from atelier.engines.eraser import RegionEraser
 from atelier.engines.matting import BackgroundRemover
@@ -52,7 +51,6 @@ class Services:
     generator: ImageGenerator
     editor: ImageEditor
     toolbox: Toolbox
-    dialects: DialectGenerator
     jobs: Jobs
     inputs: ImageInputs
     prompts: PromptService
@@ -97,6 +95,7 @@ def build_services(settings: Settings) -> Services:
         ),
         prices=prices,
         finishing=Finishing(upscaler, NsfwClassifier(), prices, settings.nsfw_threshold),
+        inputs=inputs,
     )
     remover = BackgroundRemover(settings.matting_model_path, preset=settings.matting_preset)
     toolbox = Toolbox(
@@ -114,7 +113,6 @@ def build_services(settings: Settings) -> Services:
         generator=generator,
         editor=editor,
         toolbox=toolbox,
-        dialects=DialectGenerator(generator, editor, fetcher, inputs),
         inputs=inputs,
         jobs=Jobs(settings.engine_workers, settings.tool_workers, settings.job_timeout_seconds),
         prompts=PromptService(

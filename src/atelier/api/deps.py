@@ -35,10 +35,17 @@ async def current_user(
 
 
 async def run_job(
-    request: Request, services: Services, pool: Pool, work: Callable[..., T], *args: Any
+    request: Request,
+    services: Services,
+    pool: Pool,
+    work: Callable[..., T],
+    *args: Any,
+    **kwargs: Any,
 ) -> T:
-    """``work(*args)`` in one of the bounded job pools; cancelled if the client goes away."""
-    return await services.jobs.run(pool, functools.partial(work, *args), request.is_disconnected)
+    """``work(*args, **kwargs)`` in one of the bounded job pools; cancelled if the client goes
+    away."""
+    job = functools.partial(work, *args, **kwargs)
+    return await services.jobs.run(pool, job, request.is_disconnected)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -46,7 +46,15 @@ async def _edit(
     mask_url = params.mask_url if isinstance(params, MaskedTransformRequest) else None
     mask = form.optional_image(mask_url, "mask")
     generation = await run_job(
-        request, services, "engine", services.editor.edit, user.id, endpoint, params, image, mask
+        request,
+        services,
+        "engine",
+        services.editor.edit,
+        user.id,
+        endpoint,
+        params.to_domain(),
+        image,
+        mask,
     )
     return generation_response(services, generation, params.response_format)
 
@@ -89,7 +97,7 @@ async def _one_image(request: Request, model: type[P]) -> tuple[P, ImageSource]:
 async def outpaint(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
     params, image = await _one_image(request, OutpaintRequest)
     generation = await run_job(
-        request, services, "engine", services.editor.outpaint, user.id, params, image
+        request, services, "engine", services.editor.outpaint, user.id, params.outpaint(), image
     )
     return generation_response(services, generation, params.response_format)
 
@@ -98,6 +106,6 @@ async def outpaint(request: Request, user: UserDep, services: ServicesDep) -> Ge
 async def variate_image(request: Request, user: UserDep, services: ServicesDep) -> GenerateResponse:
     params, image = await _one_image(request, VariateRequest)
     generation = await run_job(
-        request, services, "engine", services.editor.variate, user.id, params, image
+        request, services, "engine", services.editor.variate, user.id, params.to_domain(), image
     )
     return generation_response(services, generation, params.response_format)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
+from atelier.api.dialects import Dialect, parse_generation
 from atelier.api.forms import read_request
 from atelier.api.schemas import (
     AimlGenerateRequest,
@@ -23,7 +24,6 @@ from atelier.api.schemas import (
     GenerateResponse,
     ImageData,
 )
-from atelier.dialects import Dialect
 from atelier.generation import DeliveredImage, Generation, Output
 from atelier.inputs import ImageSource
 from atelier.services import Services
@@ -91,11 +91,19 @@ async def _generate(
         ImageSource(f"style_references[{i}]", data=data)
         for i, data in enumerate(form.file_lists.get("style_references", []))
     ]
-    dialect, generation = await run_job(
-        request, services, "engine", services.dialects.generate, user.id, form.fields, force,
-        references,
-    )  # fmt: skip
-    if dialect is Dialect.AIML:
+    call = parse_generation(form.fields, recraft_only=bool(force or references))
+    if call.image_url is not None:  # DALL-E format: image-to-image of the prompt's image URL
+        source = ImageSource("prompt", url=call.image_url)
+        generation = await run_job(
+            request, services, "engine", services.editor.edit, user.id, "imageToImage",
+            call.request, source, None, call.extra_sizes,
+        )  # fmt: skip
+    else:
+        generation = await run_job(
+            request, services, "engine", services.generator.generate, user.id, call.request,
+            force=force, extra_sizes=call.extra_sizes, references=references,
+        )  # fmt: skip
+    if call.dialect is Dialect.AIML:
         images = [
             AimlImage(
                 url=services.signer.url(i.stored.name, i.stored.expires),
@@ -137,7 +145,7 @@ async def explore(
 ) -> GenerateResponse:
     """A set of diverse images for one prompt (Recraft V4 Explore by default)."""
     generation = await run_job(
-        request, services, "engine", services.generator.explore, user.id, body
+        request, services, "engine", services.generator.explore, user.id, body.to_domain()
     )
     return generation_response(services, generation, body.response_format)
 
@@ -148,6 +156,6 @@ async def explore_similar(
 ) -> GenerateResponse:
     """More images like one of the caller's own images, as close as ``similarity`` (1-5)."""
     generation = await run_job(
-        request, services, "engine", services.editor.explore_similar, user.id, body
+        request, services, "engine", services.editor.explore_similar, user.id, body.to_domain()
     )
     return generation_response(services, generation, body.response_format)

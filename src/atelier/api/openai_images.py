@@ -28,7 +28,14 @@ async def edit(request: Request, user: UserDep, services: ServicesDep) -> Genera
     mask_data = form.optional_file("mask")
     mask = None if mask_data is None else ImageSource("mask", data=mask_data)
     generation = await run_job(
-        request, services, "engine", services.editor.openai_edit, user.id, params, image, mask
+        request,
+        services,
+        "engine",
+        services.editor.openai_edit,
+        user.id,
+        params.to_domain(),
+        image,
+        mask,
     )
     return generation_response(services, generation, params.response_format)
 
@@ -46,6 +53,6 @@ async def variations(request: Request, user: UserDep, services: ServicesDep) -> 
     )
     image = ImageSource("image", data=form.file("image"))
     generation = await run_job(
-        request, services, "engine", services.editor.variate, user.id, variate, image
+        request, services, "engine", services.editor.variate, user.id, variate.to_domain(), image
     )
     return generation_response(services, generation, params.response_format)

@@ -3,12 +3,16 @@ catalog rules such as style x substyle x model live in the domain modules)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Literal, TypeVar
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from atelier import requests
 from atelier.catalog import MAX_IMAGE_URL_CHARS, MAX_N, MAX_STYLE_IMAGES, MAX_TEXT_LAYOUT_ITEMS
+from atelier.engines.vectorizer import VectorizeOptions
+from atelier.errors import InvalidRequest
 
 M = TypeVar("M", bound=BaseModel)
 Channel = Annotated[int, Field(ge=0, le=255)]
@@ -32,6 +36,14 @@ class Controls(Strict):
     background_color: Color | None = None
     no_text: bool | None = None
 
+    def to_domain(self) -> requests.Controls:
+        return requests.Controls(
+            artistic_level=self.artistic_level,
+            colors=tuple(_rgb(c.rgb) for c in self.colors or ()),
+            background_color=_rgb(self.background_color.rgb) if self.background_color else None,
+            no_text=bool(self.no_text),
+        )
+
 
 class TextLayoutItem(Strict):
     text: str
@@ -39,6 +51,14 @@ class TextLayoutItem(Strict):
         list[Annotated[list[Coordinate], Field(min_length=2, max_length=2)]],
         Field(min_length=4, max_length=4),
     ]
+
+    def to_domain(self) -> requests.TextLayoutItem:
+        return requests.TextLayoutItem(self.text, tuple((x, y) for x, y in self.bbox))
+
+
+def _rgb(values: list[int]) -> requests.RGB:
+    r, g, b = values
+    return (r, g, b)
 
 
 Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
@@ -51,15 +71,30 @@ Upscale = Literal["upscale4mp", "upscale16mp"]
 ImageUrl = Annotated[str, Field(min_length=1, max_length=MAX_IMAGE_URL_CHARS)]
 
 
-class Delivery(Strict):
+class DeliveryFields(Strict):
     """How results are handed back; every image endpoint takes these."""
 
     response_format: ResponseFormat | None = "url"
     image_format: ImageFormat | None = None
     expire: bool | None = None  # false: keep the image until deleted (README)
 
+    def delivery(self) -> requests.Delivery:
+        """The domain's Delivery of this body (the fields it lacks take their defaults)."""
+        output_format = getattr(self, "output_format", None)
+        if output_format == "jpeg":
+            raise InvalidRequest(
+                "output_format jpeg is not served here; use png or webp", "output_format"
+            )
+        return requests.Delivery(
+            image_format=self.image_format or output_format,
+            keep=self.expire is False,
+            upscale=getattr(self, "upscale", None),
+            features=bool(getattr(self, "calculate_features", None)),
+            block_nsfw=bool(getattr(self, "block_nsfw", None)),
+        )
 
-class GenerationParams(Delivery):
+
+class GenerationParams(DeliveryFields):
     """What every generative endpoint takes (text-to-image and the generative edits)."""
 
     prompt: str
@@ -77,6 +112,27 @@ class GenerationParams(Delivery):
     block_nsfw: bool | None = None
     calculate_features: bool | None = None
     user: str | None = None  # sent by some OpenAI clients; accepted and ignored
+
+    def to_domain(self) -> requests.GenerationRequest:
+        if getattr(self, "stream", None):
+            raise InvalidRequest("streaming is not served here; leave stream out", "stream")
+        return requests.GenerationRequest(
+            prompt=self.prompt,
+            n=self.n or 1,
+            model=self.model,
+            style=self.style,
+            substyle=self.substyle,
+            style_id=self.style_id,
+            negative_prompt=self.negative_prompt,
+            controls=self.controls.to_domain() if self.controls else requests.Controls(),
+            random_seed=self.random_seed,
+            text_layout=tuple(item.to_domain() for item in self.text_layout or ()),
+            creativity=self.creativity,
+            size=getattr(self, "size", None),
+            strength=getattr(self, "strength", None),
+            style_reference_urls=tuple(getattr(self, "style_reference_urls", None) or ()),
+            delivery=self.delivery(),
+        )
 
 
 class OpenAIImageFields(Strict):
@@ -127,6 +183,13 @@ class OutpaintRequest(TransformRequest):
     size: str | None = None
     zoom_out_percentage: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
 
+    def outpaint(self) -> requests.OutpaintRequest:
+        generation = replace(self.to_domain(), size=None)
+        return requests.OutpaintRequest(
+            generation, self.expand_top, self.expand_bottom, self.expand_left,
+            self.expand_right, self.size, self.zoom_out_percentage,
+        )  # fmt: skip
+
 
 class OpenAIEditRequest(GenerationParams, OpenAIImageFields):
     """client.images.edit: OpenAI's fields, plus Recraft's generation parameters."""
@@ -145,7 +208,7 @@ class OpenAIVariationRequest(Strict):
     user: str | None = None
 
 
-class VariateRequest(Delivery):
+class VariateRequest(DeliveryFields):
     size: str
     n: ImageCount | None = 1
     random_seed: Seed | None = None
@@ -153,22 +216,37 @@ class VariateRequest(Delivery):
     model: str | None = None
     image_url: ImageUrl | None = None
 
+    def to_domain(self) -> requests.VariationRequest:
+        seed = self.random_seed if self.random_seed is not None else self.seed
+        return requests.VariationRequest(self.size, self.n or 1, seed, self.model, self.delivery())
 
-class ExploreRequest(Delivery):
+
+class ExploreRequest(DeliveryFields):
     prompt: str
     model: str | None = None
     size: str | None = None
     controls: Controls | None = None
     block_nsfw: bool | None = None
 
+    def to_domain(self) -> requests.ExploreRequest:
+        controls = self.controls.to_domain() if self.controls else requests.Controls()
+        return requests.ExploreRequest(
+            self.prompt, self.model, self.size, controls, self.delivery()
+        )
 
-class ExploreSimilarRequest(Delivery):
+
+class ExploreSimilarRequest(DeliveryFields):
     source_image_id: str
     similarity: Annotated[int, Field(ge=1, le=5)]
     block_nsfw: bool | None = None
 
+    def to_domain(self) -> requests.ExploreSimilarRequest:
+        return requests.ExploreSimilarRequest(
+            self.source_image_id, self.similarity, self.delivery()
+        )
 
-class ImageInput(Delivery):
+
+class ImageInput(DeliveryFields):
     """An endpoint's input image: a file part, or image_url in a JSON body."""
 
     image_url: ImageUrl | None = None
@@ -202,6 +280,37 @@ class VectorizeRequest(ToolRequest):
     # atelier's own older names, kept as aliases.
     filter_speckle: Annotated[int, Field(ge=0, le=128)] | None = None
     stacking: Literal["stacked", "cutout"] | None = None
+
+    def options(self) -> VectorizeOptions:
+        """Recraft's vectorize fields (and atelier's older names) as tracing options."""
+        fields = self.model_dump(include=RECRAFT_VECTORIZE_FIELDS, exclude_none=True)
+        if self.stacking is not None:
+            if self.shape_stacking not in (None, OLD_STACKING[self.stacking]):
+                raise InvalidRequest(
+                    "stacking and shape_stacking disagree; send shape_stacking", "stacking"
+                )
+            fields["shape_stacking"] = OLD_STACKING[self.stacking]
+        if self.filter_speckle is not None and self.small_shape_filter is not None:
+            raise InvalidRequest(
+                "filter_speckle and small_shape_filter both set the speckle filter; send one",
+                "filter_speckle",
+            )
+        try:
+            options = VectorizeOptions.from_recraft(**fields)
+        except ValueError as exc:
+            param = "max_num_shapes" if "max_num_shapes" in str(exc) else "strict_color_palette"
+            raise InvalidRequest(str(exc), param) from None
+        if self.filter_speckle is not None:
+            options = replace(options, filter_speckle=self.filter_speckle)
+        return options
+
+
+RECRAFT_VECTORIZE_FIELDS = {
+    "svg_compression", "limit_num_shapes", "max_num_shapes", "return_gradients",
+    "shape_stacking", "small_shape_filter", "strict_color_palette", "color_reduction",
+}  # fmt: skip
+# atelier's older option names, still taken where they do not clash with Recraft's.
+OLD_STACKING = {"stacked": "hierarchical", "cutout": "cut_out"}
 
 
 class DalleGenerateRequest(Strict):

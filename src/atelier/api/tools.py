@@ -14,6 +14,7 @@ from atelier.api.forms import Endpoint, multipart_post, read_request
 from atelier.api.generations import image_data
 from atelier.api.schemas import EraseRequest, ToolRequest, ToolResponse, VectorizeRequest
 from atelier.inputs import ImageSource
+from atelier.requests import Delivery
 from atelier.services import Services
 from atelier.tools import ToolResult
 
@@ -48,34 +49,35 @@ async def _tool(
     return _response(services, result, params.response_format)
 
 
+def _delivered(
+    tool: Callable[[str, ImageSource, Delivery], ToolResult], user_id: str
+) -> Callable[[ImageSource, ToolRequest], ToolResult]:
+    """A tool of the toolbox, called with the request's delivery options."""
+    return lambda image, params: tool(user_id, image, params.delivery())
+
+
 @_post("/vectorize", VectorizeRequest, ("image",))
 async def vectorize(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
     def run(image: ImageSource, params: ToolRequest) -> ToolResult:
         assert isinstance(params, VectorizeRequest)
-        return services.toolbox.vectorize(user.id, image, params)
+        return services.toolbox.vectorize(user.id, image, params.options(), params.delivery())
 
     return await _tool(request, services, run, VectorizeRequest)
 
 
 @_post("/removeBackground", ToolRequest, ("image",))
 async def remove_background(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
-    return await _tool(
-        request, services, lambda image, p: services.toolbox.remove_background(user.id, image, p)
-    )
+    return await _tool(request, services, _delivered(services.toolbox.remove_background, user.id))
 
 
 @_post("/crispUpscale", ToolRequest, ("image",))
 async def crisp_upscale(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
-    return await _tool(
-        request, services, lambda image, p: services.toolbox.crisp_upscale(user.id, image, p)
-    )
+    return await _tool(request, services, _delivered(services.toolbox.crisp_upscale, user.id))
 
 
 @_post("/creativeUpscale", ToolRequest, ("image",))
 async def creative_upscale(request: Request, user: UserDep, services: ServicesDep) -> ToolResponse:
-    return await _tool(
-        request, services, lambda image, p: services.toolbox.creative_upscale(user.id, image, p)
-    )
+    return await _tool(request, services, _delivered(services.toolbox.creative_upscale, user.id))
 
 
 @_post("/clarityUpscale", ToolRequest, ("image",))
@@ -84,7 +86,9 @@ async def clarity_upscale(request: Request, user: UserDep, services: ServicesDep
     return await _tool(
         request,
         services,
-        lambda image, p: services.toolbox.creative_upscale(user.id, image, p, "clarity_upscale"),
+        lambda image, p: services.toolbox.creative_upscale(
+            user.id, image, p.delivery(), "clarity_upscale"
+        ),
     )
 
 
@@ -96,7 +100,9 @@ async def generative_upscale(
     return await _tool(
         request,
         services,
-        lambda image, p: services.toolbox.creative_upscale(user.id, image, p, "generative_upscale"),
+        lambda image, p: services.toolbox.creative_upscale(
+            user.id, image, p.delivery(), "generative_upscale"
+        ),
     )
 
 
@@ -108,6 +114,13 @@ async def erase_region(request: Request, user: UserDep, services: ServicesDep) -
     image = form.image(params.image_url, "image", "file")
     mask = form.optional_image(params.mask_url, "mask")
     result = await run_job(
-        request, services, "tools", services.toolbox.erase_region, user.id, image, mask, params
+        request,
+        services,
+        "tools",
+        services.toolbox.erase_region,
+        user.id,
+        image,
+        mask,
+        params.delivery(),
     )
     return _response(services, result, params.response_format)
