@@ -11,12 +11,14 @@ from dataclasses import replace
 from PIL import Image, ImageOps
 
 from atelier import catalog
-from atelier.engines.base import Artifact, EditSpec, RasterImage, VectorImage
+from atelier.delivery import Deliveries
+from atelier.engines.base import Artifact, EditSpec, GenerationEngine, RasterImage, VectorImage
 from atelier.engines.matting import BackgroundRemover
 from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import InvalidRequest
 from atelier.generation import Generation, ImageGenerator, Plan, parse_size
 from atelier.inputs import ImageInputs, ImageSource
+from atelier.prices import Prices
 from atelier.requests import (
     Delivery,
     ExploreSimilarRequest,
@@ -24,6 +26,7 @@ from atelier.requests import (
     OutpaintRequest,
     VariationRequest,
 )
+from atelier.storage.images import ImageStore
 from atelier.uploads import check_mask, open_image, open_mask
 
 # How far a variation moves from its input: enough to differ, little enough to be recognisable.
@@ -49,10 +52,24 @@ def openai_mask(mask: Image.Image) -> Image.Image:
 
 
 class ImageEditor:
+    """Edits plan with the generator's catalog rules, run on its engine, and deliver through
+    the one delivery path."""
+
     def __init__(
-        self, generator: ImageGenerator, inputs: ImageInputs, remover: BackgroundRemover
+        self,
+        generator: ImageGenerator,
+        engine: GenerationEngine,
+        prices: Prices,
+        deliveries: Deliveries,
+        store: ImageStore,
+        inputs: ImageInputs,
+        remover: BackgroundRemover,
     ) -> None:
         self.generator = generator
+        self.engine = engine
+        self.prices = prices
+        self.deliveries = deliveries
+        self.store = store
         self.inputs = inputs
         self.remover = remover
 
@@ -122,7 +139,7 @@ class ImageEditor:
     ) -> Generation:
         edit = catalog.EDITS[endpoint]
         spec = _sized(plan, size or image.size).spec
-        price = self.generator.prices[edit.price_key_for(spec.vector)]
+        price = self.prices.edit(edit, spec.vector)
         strength = req.strength if req.strength is not None else 1.0
 
         def make() -> list[Image.Image]:
@@ -130,9 +147,7 @@ class ImageEditor:
             if edit.mask == "matting":
                 # Everything that is not the matted subject is background to regenerate.
                 edit_mask = ImageOps.invert(self.remover.alpha(image))
-            return self.generator.engine.edit(
-                EditSpec(edit.operation, spec, image, edit_mask, strength)
-            )
+            return self.engine.edit(EditSpec(edit.operation, spec, image, edit_mask, strength))
 
         return self._run(user_id, plan, price * spec.n, endpoint, req.delivery, make)
 
@@ -187,10 +202,10 @@ class ImageEditor:
             )
         extended, mask = _extended(picture, canvas, (left, top))
         spec = _sized(plan, canvas).spec
-        price = self.generator.prices[f"{'vector' if spec.vector else 'raster'}_outpainting"]
+        price = self.prices.outpaint(spec.vector)
 
         def make() -> list[Image.Image]:
-            return self.generator.engine.edit(EditSpec("inpaint", spec, extended, mask, 1.0))
+            return self.engine.edit(EditSpec("inpaint", spec, extended, mask, 1.0))
 
         return self._run(user_id, plan, price * spec.n, "outpaint", generation.delivery, make)
 
@@ -200,16 +215,14 @@ class ImageEditor:
         )
         plan = self.generator.plan(user_id, params, req.size)
         picture = self._open(image)
-        units = self.generator.prices["variation"] * plan.spec.n
+        units = self.prices["variation"] * plan.spec.n
         return self._variations(
             user_id, plan, picture, VARIATION_STRENGTH, units, "variateImage", req.delivery
         )
 
     def explore_similar(self, user_id: str, req: ExploreSimilarRequest) -> Generation:
         """More images like one of the user's own, as close as ``similarity`` asks."""
-        data, extension = self.generator.store.read_own(
-            user_id, req.source_image_id, "source_image_id"
-        )
+        data, extension = self.store.read_own(user_id, req.source_image_id, "source_image_id")
         if extension == "svg":
             raise InvalidRequest(
                 "explore/similar starts from raster images; this source image is SVG",
@@ -241,7 +254,7 @@ class ImageEditor:
         spec = plan.spec
 
         def make() -> list[Image.Image]:
-            return self.generator.engine.edit(EditSpec("variate", spec, picture, None, strength))
+            return self.engine.edit(EditSpec("variate", spec, picture, None, strength))
 
         return self._run(user_id, plan, units, reason, delivery, make)
 
@@ -262,11 +275,8 @@ class ImageEditor:
                 return [VectorImage(vectorize(im, options), im.width, im.height) for im in make()]
             return [RasterImage(im) for im in make()]
 
-        delivered = self.generator.charge_and_deliver(
-            user_id, units, reason, spec.n, delivery, artifacts
-        )
-        extra = self.generator.finishing.price(delivery, spec.n)
-        return Generation(int(time.time()), units + extra, delivered)
+        delivered = self.deliveries.deliver(user_id, units, reason, spec.n, delivery, artifacts)
+        return Generation(int(time.time()), delivered.units, delivered.images)
 
 
 def _sized(plan: Plan, size: tuple[int, int]) -> Plan:

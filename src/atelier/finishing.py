@@ -24,23 +24,17 @@ class NsfwBlocked(AtelierError):
 
 
 class Finishing:
-    """Upscales and scores results as a request's Delivery asks, at one price table."""
+    """Upscales and scores results as a request's Delivery asks (priced by Prices.finishing)."""
 
     def __init__(
         self,
         upscaler: Upscaler,
         classifier: NsfwClassifier,
-        prices: dict[str, int],
         nsfw_threshold: float,
     ) -> None:
         self.upscaler = upscaler
         self.classifier = classifier
-        self.prices = prices
         self.nsfw_threshold = nsfw_threshold
-
-    def price(self, delivery: Delivery, count: int) -> int:
-        """What the upscale option adds: one crisp upscale per image."""
-        return self.prices["crisp_upscale"] * count if delivery.upscale else 0
 
     def finish(self, artifact: Artifact, delivery: Delivery) -> tuple[Artifact, float | None]:
         """The artifact upscaled as asked, and its NSFW score when one is asked for.

@@ -1,26 +1,22 @@
-"""Text-to-image: the catalog rules, pricing, rate limit and credits around an engine call."""
+"""Text-to-image: the catalog rules (plan), the price, and the engine call, delivered through
+the one delivery path."""
 
 from __future__ import annotations
 
-import base64
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from atelier import catalog
-from atelier.accounting.ledger import Ledger
 from atelier.catalog import Size
-from atelier.encoding import EncodedImage, encode_artifact
-from atelier.engines.base import Artifact, GenerationEngine, GenerationSpec, TextItem
+from atelier.delivery import DeliveredImage, Deliveries
+from atelier.engines.base import GenerationEngine, GenerationSpec, TextItem
 from atelier.errors import InvalidRequest
-from atelier.finishing import Finishing
 from atelier.inputs import ImageInputs, ImageSource
-from atelier.jobs import check_cancelled
-from atelier.ratelimit import ImageRateLimiter
-from atelier.requests import Delivery, ExploreRequest, GenerationRequest, TextLayoutItem
-from atelier.storage.images import ImageStore, StoredImage
+from atelier.prices import Prices
+from atelier.requests import ExploreRequest, GenerationRequest, TextLayoutItem
 from atelier.styles import StyleLibrary
 
 Output = Literal["raster", "vector"]
@@ -38,18 +34,6 @@ class Plan:
     spec: GenerationSpec
     model: catalog.Model
     style_id: str | None = None
-
-
-@dataclass(frozen=True)
-class DeliveredImage:
-    stored: StoredImage
-    encoded: EncodedImage
-    revised_prompt: str | None = None
-    nsfw_score: float | None = None
-
-    @property
-    def b64(self) -> str:
-        return base64.b64encode(self.encoded.data).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -116,21 +100,15 @@ class ImageGenerator:
     def __init__(
         self,
         engine: GenerationEngine,
-        store: ImageStore,
-        ledger: Ledger,
         styles: StyleLibrary,
-        rate_limiter: ImageRateLimiter,
-        prices: dict[str, int],
-        finishing: Finishing,
+        prices: Prices,
+        deliveries: Deliveries,
         inputs: ImageInputs,
     ) -> None:
         self.engine = engine
-        self.store = store
-        self.ledger = ledger
         self.styles = styles
-        self.rate_limiter = rate_limiter
         self.prices = prices
-        self.finishing = finishing
+        self.deliveries = deliveries
         self.inputs = inputs
 
     def model(self, model_id: str | None, default: str = catalog.DEFAULT_MODEL) -> catalog.Model:
@@ -256,7 +234,7 @@ class ImageGenerator:
 
     def price(self, plan: Plan) -> int:
         """Units of a text-to-image request: the model's price per image, times n."""
-        return self.prices[catalog.generation_price_key(plan.model, plan.spec.vector)] * plan.spec.n
+        return self.prices.generation(plan.model, plan.spec.vector) * plan.spec.n
 
     def generate(
         self,
@@ -276,12 +254,11 @@ class ImageGenerator:
         spec = plan.spec
         units = self.price(plan)
         delivery = replace(req.delivery, revised_prompt=spec.prompt)
-        delivered = self.charge_and_deliver(
+        delivered = self.deliveries.deliver(
             user_id, units, f"generation:{plan.model.id}:{spec.style}", spec.n, delivery,
             lambda: self.engine.generate(spec),
         )  # fmt: skip
-        return Generation(int(time.time()), units + self.finishing.price(delivery, spec.n),
-                          delivered, style_id)  # fmt: skip
+        return Generation(int(time.time()), delivered.units, delivered.images, style_id)
 
     def _inline_style(
         self,
@@ -331,32 +308,6 @@ class ImageGenerator:
             delivery=req.delivery,
         )
         return self.generate(user_id, generation)
-
-    def charge_and_deliver(
-        self,
-        user_id: str,
-        units: int,
-        reason: str,
-        count: int,
-        delivery: Delivery,
-        make: Callable[[], list[Artifact]],
-    ) -> list[DeliveredImage]:
-        """Hold ``units`` credits (plus what the delivery's upscaling costs), take ``count``
-        images of the rate limit, then make, finish and store the results; the credits are
-        charged only if all of it succeeds, else released."""
-        units += self.finishing.price(delivery, count)
-        with self.ledger.charged(user_id, units, reason):
-            self.rate_limiter.acquire(user_id, count)
-            artifacts = make()
-            check_cancelled()  # timed out or abandoned meanwhile: store nothing, charge nothing
-            return [self.deliver(user_id, artifact, delivery) for artifact in artifacts]
-
-    def deliver(self, user_id: str, artifact: Artifact, delivery: Delivery) -> DeliveredImage:
-        """Finish (upscale, score), encode and store one result."""
-        artifact, score = self.finishing.finish(artifact, delivery)
-        encoded = encode_artifact(artifact, delivery.image_format or "png")
-        stored = self.store.save(user_id, encoded, keep=delivery.keep)
-        return DeliveredImage(stored, encoded, delivery.revised_prompt, score)
 
 
 def parse_size(value: str, model: catalog.Model, extra: tuple[Size, ...] = ()) -> Size:

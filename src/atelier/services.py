@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from atelier import catalog
 from atelier.accounting.accounts import Accounts
 from atelier.accounting.ledger import Ledger
 from atelier.config import Settings
 from atelier.database import Database
+from atelier.delivery import Deliveries
 from atelier.editing import ImageEditor
+from atelier.engines.base import GenerationEngine
 from atelier.engines.eraser import RegionEraser
 from atelier.engines.matting import BackgroundRemover
 from atelier.engines.nsfw import NsfwClassifier
 from atelier.engines.registry import create_engine
 from atelier.engines.upscaler import Upscaler
-from atelier.errors import InvalidRequest
 from atelier.fetching import ImageFetcher
 from atelier.finishing import Finishing
 from atelier.generation import ImageGenerator
 from atelier.inputs import ImageInputs
 from atelier.jobs import Jobs
 from atelier.palettes import ColorOptimizer
+from atelier.prices import Prices
 from atelier.prompting import PromptService, create_enhancer
 from atelier.ratelimit import ImageRateLimiter
 from atelier.storage.images import ImageStore
@@ -30,19 +31,12 @@ from atelier.styles import StyleLibrary
 from atelier.tools import Toolbox
 
 
-def effective_prices(overrides: dict[str, int]) -> dict[str, int]:
-    unknown = set(overrides) - set(catalog.PRICES)
-    if unknown:
-        raise InvalidRequest(
-            f"unknown price keys {sorted(unknown)}; known: {sorted(catalog.PRICES)}", "prices"
-        )
-    return {key: overrides.get(key, service.units) for key, service in catalog.PRICES.items()}
-
-
 @dataclass
 class Services:
     settings: Settings
     db: Database
+    engine: GenerationEngine
+    prices: Prices
     accounts: Accounts
     ledger: Ledger
     store: ImageStore
@@ -60,7 +54,7 @@ class Services:
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_path)
     ledger = Ledger(db)
-    prices = effective_prices(settings.prices)
+    prices = Prices(settings.prices)
     secret = (
         settings.secret_key.encode()
         if settings.secret_key
@@ -85,26 +79,25 @@ def build_services(settings: Settings) -> Services:
         settings.max_style_upload_bytes,
         inputs,
     )
-    generator = ImageGenerator(
-        engine=create_engine(settings),
-        store=store,
-        ledger=ledger,
-        styles=styles,
-        rate_limiter=ImageRateLimiter(
-            settings.rate_limit_images, settings.rate_limit_window_seconds
-        ),
-        prices=prices,
-        finishing=Finishing(upscaler, NsfwClassifier(), prices, settings.nsfw_threshold),
-        inputs=inputs,
+    deliveries = Deliveries(
+        ledger,
+        ImageRateLimiter(settings.rate_limit_images, settings.rate_limit_window_seconds),
+        Finishing(upscaler, NsfwClassifier(), settings.nsfw_threshold),
+        store,
+        prices,
     )
+    engine = create_engine(settings)
+    generator = ImageGenerator(engine, styles, prices, deliveries, inputs)
     remover = BackgroundRemover(settings.matting_model_path, preset=settings.matting_preset)
     toolbox = Toolbox(
-        generator, inputs, remover, upscaler, RegionEraser(settings.eraser_model_path)
+        prices, deliveries, inputs, remover, upscaler, RegionEraser(settings.eraser_model_path)
     )
-    editor = ImageEditor(generator, inputs, remover)
+    editor = ImageEditor(generator, engine, prices, deliveries, store, inputs, remover)
     return Services(
         settings=settings,
         db=db,
+        engine=engine,
+        prices=prices,
         accounts=Accounts(db),
         ledger=ledger,
         store=store,

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from PIL import Image
 
 from atelier import catalog
+from atelier.delivery import DeliveredImage, Deliveries
 from atelier.engines.base import Artifact, RasterImage, VectorImage
 from atelier.engines.eraser import RegionEraser
 from atelier.engines.matting import BackgroundRemover
 from atelier.engines.upscaler import Upscaler
 from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import InvalidRequest
-from atelier.generation import DeliveredImage, ImageGenerator
 from atelier.inputs import ImageInputs, ImageSource
+from atelier.prices import Prices
 from atelier.requests import Delivery
 from atelier.uploads import open_image, open_mask
 
@@ -32,13 +33,15 @@ class ToolResult:
 class Toolbox:
     def __init__(
         self,
-        generator: ImageGenerator,
+        prices: Prices,
+        deliveries: Deliveries,
         inputs: ImageInputs,
         remover: BackgroundRemover,
         upscaler: Upscaler,
         eraser: RegionEraser,
     ) -> None:
-        self.generator = generator
+        self.prices = prices
+        self.deliveries = deliveries
         self.inputs = inputs
         self.remover = remover
         self.upscaler = upscaler
@@ -106,13 +109,10 @@ class Toolbox:
     def _run(
         self, user_id: str, price_key: str, delivery: Delivery, make: Callable[[], Artifact]
     ) -> ToolResult:
-        units = self.generator.prices[price_key]
-        [delivered] = self.generator.charge_and_deliver(
-            user_id, units, price_key, 1, delivery, lambda: [make()]
+        delivered = self.deliveries.deliver(
+            user_id, self.prices[price_key], price_key, 1, delivery, lambda: [make()]
         )
-        return ToolResult(
-            int(time.time()), units + self.generator.finishing.price(delivery, 1), delivered
-        )
+        return ToolResult(int(time.time()), delivered.units, delivered.images[0])
 
 
 def creative_input_size(width: int, height: int) -> tuple[int, int]:

@@ -24,7 +24,8 @@ from atelier.api.schemas import (
     GenerateResponse,
     ImageData,
 )
-from atelier.generation import DeliveredImage, Generation, Output
+from atelier.delivery import DeliveredImage
+from atelier.generation import Generation, Output
 from atelier.inputs import ImageSource
 from atelier.services import Services
 

@@ -31,9 +31,9 @@ async def ping() -> dict[str, str]:
 async def list_models(services: ServicesDep) -> dict[str, object]:
     """Recraft's ListModels shape (id, name, created, description, modalities, pricing in USD
     per image) for every model this deployment's engine serves, plus the engine's fields."""
-    engine = services.generator.engine
+    engine = services.engine
     stats = engine.stats()  # one reading for every row
-    prices = services.generator.prices
+    prices = services.prices
     operator = [catalog.operator_model(model_id) for model_id in sorted(catalog.THIRD_PARTY_MODELS)]
     served = [m for m in (*catalog.MODEL_LIST, *operator) if engine.serving_id(m) is not None]
     rows = [
@@ -45,7 +45,7 @@ async def list_models(services: ServicesDep) -> dict[str, object]:
             + (" (deprecated)" if model.deprecated else ""),
             "input_modalities": ["text", "image"],
             "output_modalities": ["image"],
-            "pricing": {"image": _usd(prices[catalog.generation_price_key(model, _vector(model))])},
+            "pricing": {"image": _usd(prices.generation(model, _vector(model)))},
         }
         for model in served
     ]

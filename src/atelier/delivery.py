@@ -1,0 +1,79 @@
+"""The one path of everything that makes images for credits: hold the price, take the rate
+limit, make the results, finish, encode and store them, then charge; any failure on the way
+releases the hold, so nothing is charged that was not delivered."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from atelier.accounting.ledger import Ledger
+from atelier.encoding import EncodedImage, encode_artifact
+from atelier.engines.base import Artifact
+from atelier.finishing import Finishing
+from atelier.jobs import check_cancelled
+from atelier.prices import Prices
+from atelier.ratelimit import ImageRateLimiter
+from atelier.requests import Delivery
+from atelier.storage.images import ImageStore, StoredImage
+
+
+@dataclass(frozen=True)
+class DeliveredImage:
+    stored: StoredImage
+    encoded: EncodedImage
+    revised_prompt: str | None = None
+    nsfw_score: float | None = None
+
+    @property
+    def b64(self) -> str:
+        return base64.b64encode(self.encoded.data).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The images of one request and the units it was charged."""
+
+    units: int
+    images: list[DeliveredImage]
+
+
+class Deliveries:
+    def __init__(
+        self,
+        ledger: Ledger,
+        rate_limiter: ImageRateLimiter,
+        finishing: Finishing,
+        store: ImageStore,
+        prices: Prices,
+    ) -> None:
+        self.ledger = ledger
+        self.rate_limiter = rate_limiter
+        self.finishing = finishing
+        self.store = store
+        self.prices = prices
+
+    def deliver(
+        self,
+        user_id: str,
+        units: int,
+        reason: str,
+        count: int,
+        delivery: Delivery,
+        make: Callable[[], list[Artifact]],
+    ) -> Delivered:
+        """Hold ``units`` (plus what the delivery options cost), take ``count`` images of the
+        rate limit, then make, finish and store the results; charged only if all succeeds."""
+        units += self.prices.finishing(delivery, count)
+        with self.ledger.charged(user_id, units, reason):
+            self.rate_limiter.acquire(user_id, count)
+            artifacts = make()
+            check_cancelled()  # timed out or abandoned meanwhile: store nothing, charge nothing
+            return Delivered(units, [self._store(user_id, a, delivery) for a in artifacts])
+
+    def _store(self, user_id: str, artifact: Artifact, delivery: Delivery) -> DeliveredImage:
+        artifact, score = self.finishing.finish(artifact, delivery)
+        encoded = encode_artifact(artifact, delivery.image_format or "png")
+        stored = self.store.save(user_id, encoded, keep=delivery.keep)
+        return DeliveredImage(stored, encoded, delivery.revised_prompt, score)
