@@ -12,10 +12,10 @@ from PIL import Image, ImageOps
 
 from atelier import catalog
 from atelier.delivery import Deliveries
-from atelier.engines.base import Artifact, EditSpec, GenerationEngine, RasterImage, VectorImage
+from atelier.engines.base import Artifact, EditSpec, GenerationEngine
 from atelier.engines.matting import BackgroundRemover
-from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import InvalidRequest
+from atelier.finishing import finish_edited
 from atelier.generation import Generation, ImageGenerator, Plan, parse_size
 from atelier.inputs import ImageInputs, ImageSource
 from atelier.prices import Prices
@@ -270,10 +270,7 @@ class ImageEditor:
         spec = plan.spec
 
         def artifacts() -> list[Artifact]:
-            if spec.vector:  # edits work on pixels; vector styles are traced afterwards
-                options = VectorizeOptions.for_palette(spec.output_palette)
-                return [VectorImage(vectorize(im, options), im.width, im.height) for im in make()]
-            return [RasterImage(im) for im in make()]
+            return finish_edited(spec, make())  # edits work on pixels; SVG is traced after
 
         delivered = self.deliveries.deliver(user_id, units, reason, spec.n, delivery, artifacts)
         return Generation(int(time.time()), delivered.units, delivered.images)

@@ -1,17 +1,36 @@
-"""What every result goes through after the engine: the upscale option and NSFW scoring."""
+"""What every result goes through after the engine, for every engine: the palette pull, the
+layout's words and SVG tracing an engine does not render itself; then the upscale option and
+NSFW scoring a request asks for."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+import numpy as np
 from PIL import Image
 
-from atelier.engines.base import Artifact, RasterImage
+from atelier.engines.base import (
+    RGB,
+    Artifact,
+    GenerationEngine,
+    GenerationSpec,
+    RasterImage,
+    VectorImage,
+)
 from atelier.engines.nsfw import NsfwClassifier
+from atelier.engines.text_layout import draw_text_layout
 from atelier.engines.upscaler import Upscaler
+from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import AtelierError
 from atelier.requests import Delivery
 
+# Engines that do not render palettes themselves: colours asked for are named in the prompt,
+# which models follow loosely; then every pixel is moved this fraction of the way to its
+# nearest palette colour.
+PALETTE_PULL = 0.35
+# Vector styles from engines that give raster images: traced with this many colours at most.
+VECTOR_COLORS = 12
 # The pixel counts the upscale option aims at (Recraft: "upscale4mp", "upscale16mp").
 UPSCALE_TARGETS = {"upscale4mp": 4_000_000, "upscale16mp": 16_000_000}
 
@@ -64,3 +83,49 @@ class Finishing:
             return image  # already that large (a Pro model's 2K images for upscale4mp)
         scale = 2 if math.sqrt(target / pixels) <= 2.5 else 4
         return self.upscaler.crisp(image, scale=scale)
+
+
+def finish_generated(
+    engine: GenerationEngine, spec: GenerationSpec, artifacts: list[Artifact]
+) -> list[Artifact]:
+    """Text-to-image results completed alike for every engine: what ``engine`` does not render
+    itself (``GenerationEngine.renders``) is applied to its raster images here."""
+    targets = spec.output_palette
+    results: list[Artifact] = []
+    for artifact in artifacts:
+        if not isinstance(artifact, RasterImage):
+            results.append(artifact)
+            continue
+        image = artifact.image
+        if targets and not spec.vector and "palette" not in engine.renders:
+            image = pull_toward_palette(image, targets)  # vector output is snapped instead
+        if spec.text_layout and not spec.no_text and "text_layout" not in engine.renders:
+            # Words are drawn after generation, exactly where the layout puts them.
+            draw_text_layout(image, spec.text_layout, spec.palette)
+        if spec.vector:
+            options = VectorizeOptions.for_palette(targets, colors_without=VECTOR_COLORS)
+            results.append(VectorImage(vectorize(image, options), image.width, image.height))
+        else:
+            results.append(RasterImage(image))
+    return results
+
+
+def finish_edited(spec: GenerationSpec, images: list[Image.Image]) -> list[Artifact]:
+    """Edit results (engines edit pixels): vector styles are traced, held to their palette."""
+    if not spec.vector:
+        return [RasterImage(image) for image in images]
+    options = VectorizeOptions.for_palette(spec.output_palette)
+    return [VectorImage(vectorize(im, options), im.width, im.height) for im in images]
+
+
+def pull_toward_palette(
+    image: Image.Image, palette: Sequence[RGB], amount: float = PALETTE_PULL
+) -> Image.Image:
+    """``image`` with each pixel moved ``amount`` of the way to its nearest palette colour."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.float32).reshape(-1, 3)
+    colors = np.asarray(palette, dtype=np.float32)
+    # |p - c|^2 without materialising every (pixel, colour, channel) difference.
+    distances = (colors**2).sum(1) - 2 * pixels @ colors.T
+    nearest = colors[distances.argmin(1)]
+    moved = np.clip(np.rint(pixels + amount * (nearest - pixels)), 0, 255).astype(np.uint8)
+    return Image.fromarray(moved.reshape(image.height, image.width, 3))

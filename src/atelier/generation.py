@@ -14,6 +14,7 @@ from atelier.catalog import Size
 from atelier.delivery import DeliveredImage, Deliveries
 from atelier.engines.base import GenerationEngine, GenerationSpec, TextItem
 from atelier.errors import InvalidRequest
+from atelier.finishing import finish_generated
 from atelier.inputs import ImageInputs, ImageSource
 from atelier.prices import Prices
 from atelier.requests import ExploreRequest, GenerationRequest, TextLayoutItem
@@ -256,7 +257,7 @@ class ImageGenerator:
         delivery = replace(req.delivery, revised_prompt=spec.prompt)
         delivered = self.deliveries.deliver(
             user_id, units, f"generation:{plan.model.id}:{spec.style}", spec.n, delivery,
-            lambda: self.engine.generate(spec),
+            lambda: finish_generated(self.engine, spec, self.engine.generate(spec)),
         )  # fmt: skip
         return Generation(int(time.time()), delivered.units, delivered.images, style_id)
 

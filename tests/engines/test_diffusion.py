@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops
 
-from atelier.engines.base import EditSpec, GenerationSpec, RasterImage, VectorImage
-from atelier.engines.diffusion import DiffusionEngine, ModelUnavailable, pull_toward_palette
+from atelier.engines.base import Artifact, EditSpec, GenerationSpec, RasterImage, VectorImage
+from atelier.engines.diffusion import DiffusionEngine, ModelUnavailable
 from atelier.engines.diffusion_configs import build_pipeline
 from atelier.errors import InvalidRequest
+from atelier.finishing import finish_generated, pull_toward_palette
 from tests.conftest import assert_same_image, square_mask
 from tests.engines.original_checkpoint import single_file_model
 
@@ -106,8 +107,16 @@ def test_edits_keep_pixels_outside_the_mask(engine: DiffusionEngine) -> None:
     assert ImageChops.difference(same, source).getbbox() is None
 
 
+def generated(engine: DiffusionEngine, spec: GenerationSpec) -> list[Artifact]:
+    """What the domain makes of the engine's images (palette, words and SVG are applied by
+    the finishing step every engine shares)."""
+    return finish_generated(engine, spec, engine.generate(spec))
+
+
 def test_vector_styles_are_traced_and_text_is_composited(engine: DiffusionEngine) -> None:
-    (svg,) = engine.generate(spec(style="vector_illustration", vector=True, colors=((200, 0, 0),)))
+    (svg,) = generated(
+        engine, spec(style="vector_illustration", vector=True, colors=((200, 0, 0),))
+    )
     assert isinstance(svg, VectorImage)
     root = ET.fromstring(svg.svg)
     assert root.get("width") == str(SIZE)
@@ -116,8 +125,8 @@ def test_vector_styles_are_traced_and_text_is_composited(engine: DiffusionEngine
     from atelier.engines.base import TextItem
 
     layout = (TextItem("HI", ((0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9))),)
-    plain = raster(engine.generate(spec(seed=3))[0])
-    text = raster(engine.generate(spec(seed=3, text_layout=layout))[0])
+    plain = raster(generated(engine, spec(seed=3))[0])
+    text = raster(generated(engine, spec(seed=3, text_layout=layout))[0])
     assert ImageChops.difference(plain, text).getbbox() is not None
 
 
@@ -194,8 +203,8 @@ def test_colors_pull_each_pixel_toward_its_nearest_palette_colour(engine: Diffus
     assert list(pulled.getdata()) == [(228, 10, 10), (10, 10, 228), (45, 50, 188), (255, 0, 0)]
 
     red = (255, 0, 0)
-    plain = raster(engine.generate(spec(seed=4, background_color=red))[0])
-    steered = raster(engine.generate(spec(seed=4, colors=(red,)))[0])
+    plain = raster(generated(engine, spec(seed=4, background_color=red))[0])
+    steered = raster(generated(engine, spec(seed=4, colors=(red,)))[0])
 
     def distance_to_red(im: Image.Image) -> float:
         r, g, b = (sum(band.getdata()) / (im.width * im.height) for band in im.split())

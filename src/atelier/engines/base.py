@@ -105,6 +105,11 @@ class GenerationEngine(abc.ABC):
 
     name: str
     description: str
+    # What this engine draws itself. Whatever it does not, the domain's finishing step applies
+    # to its raster output, the same for every engine: "palette" (pixels pulled toward the
+    # colours asked for), "text_layout" (the layout's words drawn in their quads), "svg"
+    # (vector styles traced into SVG).
+    renders: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GenerationEngine:
@@ -134,7 +139,8 @@ class GenerationEngine(abc.ABC):
 
     @abc.abstractmethod
     def generate(self, spec: GenerationSpec) -> list[Artifact]:
-        """Make ``spec.n`` images; raster for raster styles, SVG for vector styles."""
+        """Make ``spec.n`` images of ``spec.width`` x ``spec.height``: raster images, or SVG
+        for vector styles where the engine ``renders`` "svg"."""
 
     def edit(self, spec: EditSpec) -> list[Image.Image]:
         """Make ``spec.base.n`` edited raster images (RGB, the output size).

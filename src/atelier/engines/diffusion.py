@@ -17,23 +17,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import diffusers
-import numpy as np
 import torch
 from PIL import Image
 
 from atelier.engines.base import (
-    RGB,
     Artifact,
     EditSpec,
     GenerationEngine,
     GenerationSpec,
     RasterImage,
-    VectorImage,
 )
 from atelier.engines.batching import Batcher, Job
 from atelier.engines.diffusion_prompts import build_prompts
-from atelier.engines.text_layout import draw_text_layout
-from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import InvalidRequest, ModelUnavailable
 
 if TYPE_CHECKING:
@@ -46,15 +41,10 @@ Kind = Literal["text2img", "img2img", "inpaint"]
 # Latent models work on multiples of 8 pixels; other sizes are made slightly larger or
 # smaller and resized to the exact size asked for.
 _MULTIPLE = 8
-# Vector styles: a flat image is generated, then traced with this many colours at most.
-_VECTOR_COLORS = 12
 # artistic_level 0..5 scales classifier-free guidance: low levels follow the prompt more
 # literally, high ones leave the model freer. Distilled models (guidance <= 1) run without
 # guidance, so for them the level only changes the prompt's wording.
 ARTISTIC_GUIDANCE = (1.3, 1.15, 1.0, 0.9, 0.8, 0.7)
-# Asked-for colours are named in the prompt, which models follow loosely; then every pixel is
-# also moved this fraction of the way to its nearest palette colour.
-PALETTE_PULL = 0.35
 
 
 @dataclass
@@ -171,19 +161,6 @@ def prepare_model(
     )
 
 
-def pull_toward_palette(
-    image: Image.Image, palette: Sequence[RGB], amount: float = PALETTE_PULL
-) -> Image.Image:
-    """``image`` with each pixel moved ``amount`` of the way to its nearest palette colour."""
-    pixels = np.asarray(image.convert("RGB"), dtype=np.float32).reshape(-1, 3)
-    colors = np.asarray(palette, dtype=np.float32)
-    # |p - c|^2 without materialising every (pixel, colour, channel) difference.
-    distances = (colors**2).sum(1) - 2 * pixels @ colors.T
-    nearest = colors[distances.argmin(1)]
-    moved = np.clip(np.rint(pixels + amount * (nearest - pixels)), 0, 255).astype(np.uint8)
-    return Image.fromarray(moved.reshape(image.height, image.width, 3))
-
-
 def _latent_size(width: int, height: int) -> tuple[int, int]:
     return (
         max(_MULTIPLE, round(width / _MULTIPLE) * _MULTIPLE),
@@ -268,16 +245,9 @@ class DiffusionEngine(GenerationEngine):
     # --- the engine interface ------------------------------------------------------------
 
     def generate(self, spec: GenerationSpec) -> list[Artifact]:
-        targets = spec.output_palette
-        results: list[Artifact] = []
-        for image in self._submit(spec, "text2img"):
-            if targets and not spec.vector:  # vector output is snapped to the palette instead
-                image = pull_toward_palette(image, targets)
-            if not spec.no_text and spec.text_layout:
-                # Words are drawn after generation, exactly where the layout puts them.
-                draw_text_layout(image, spec.text_layout, spec.palette)
-            results.append(self._vector(image, targets) if spec.vector else RasterImage(image))
-        return results
+        # Raster only: the palette pull, the layout's words and SVG tracing are applied by
+        # the domain's finishing step (finishing.finish_generated), as for every engine.
+        return [RasterImage(image) for image in self._submit(spec, "text2img")]
 
     def edit(self, spec: EditSpec) -> list[Image.Image]:
         source = spec.image.convert("RGB")
@@ -368,7 +338,3 @@ class DiffusionEngine(GenerationEngine):
             results.append(flat[start : start + len(w.seeds)])
             start += len(w.seeds)
         return results
-
-    def _vector(self, image: Image.Image, palette: tuple[RGB, ...]) -> VectorImage:
-        options = VectorizeOptions.for_palette(palette, colors_without=_VECTOR_COLORS)
-        return VectorImage(vectorize(image, options), image.width, image.height)

@@ -123,6 +123,7 @@ def render(spec: GenerationSpec, index: int = 0) -> Artifact:
 
 class PreviewEngine(GenerationEngine):
     name = "preview"
+    renders = frozenset({"palette", "text_layout", "svg"})  # procedurally, in its own way
     description = (
         "Deterministic procedural renderer (no model weights): composed scenes per style, "
         "same request and seed give the same image"
