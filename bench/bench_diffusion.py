@@ -27,7 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from atelier.engines.base import GenerationSpec  # noqa: E402
 from atelier.engines.diffusion import DiffusionEngine, pick_device  # noqa: E402
-from atelier.engines.diffusion_configs import build_pipeline  # noqa: E402
+from atelier.engines.diffusion.configs import build_pipeline  # noqa: E402
 
 # Dense bf16 tensor-core peaks, FLOP/s (vendor data sheets).
 PEAKS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12}

@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from harness import live_server, percentile
 
-from atelier.encoding import encode_artifact
 from atelier.engines.base import GenerationSpec
 from atelier.engines.preview import PreviewEngine
+from atelier.imaging.encoding import encode_artifact
 
 PROMPTS = ["a red fox in snow", "race car on a track", "mountain lake at dawn", "city skyline"]
 

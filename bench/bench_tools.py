@@ -24,12 +24,12 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from atelier.catalog import IMAGE_LIMITS, SMALL_IMAGE_LIMITS
 from atelier.config import Settings
-from atelier.encoding import encode_artifact
 from atelier.engines.base import RasterImage, VectorImage
-from atelier.engines.eraser import RegionEraser
-from atelier.engines.matting import BackgroundRemover
-from atelier.engines.upscaler import Upscaler
-from atelier.engines.vectorizer import vectorize
+from atelier.imaging.encoding import encode_artifact
+from atelier.tools.eraser import RegionEraser
+from atelier.tools.matting import BackgroundRemover
+from atelier.tools.upscaler import Upscaler
+from atelier.tools.vectorizer import vectorize
 from atelier.uploads import open_image, open_mask
 
 SIZE = 1024
@@ -135,10 +135,10 @@ from atelier.config import Settings
 tool, path = sys.argv[1], sys.argv[2]
 image = Image.open(path)
 if tool == "removeBackground":
-    from atelier.engines.matting import BackgroundRemover
+    from atelier.tools.matting import BackgroundRemover
     BackgroundRemover(Settings().matting_model_path).remove(image)
 else:
-    from atelier.engines.upscaler import Upscaler
+    from atelier.tools.upscaler import Upscaler
     Upscaler(tile=Settings().upscale_tile).crisp(image)
 # VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec.
 status = open("/proc/self/status").read().split("VmHWM:")[1]

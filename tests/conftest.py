@@ -118,7 +118,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random Stable Diffusion pipeline folder, built once for every test that loads it."""
     # Imported here: it imports torch, which tests without a diffusion model need not wait for.
-    from atelier.engines.diffusion_configs import build_pipeline_folder
+    from atelier.engines.diffusion.configs import build_pipeline_folder
 
     return build_pipeline_folder(tmp_path_factory.mktemp("tiny-sd") / "model", "tiny-sd")
 

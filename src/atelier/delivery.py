@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from atelier.accounting.ledger import Ledger
-from atelier.encoding import EncodedImage, encode_artifact
 from atelier.engines.base import Artifact
 from atelier.finishing import Finishing
+from atelier.imaging.encoding import EncodedImage, encode_artifact
 from atelier.jobs import check_cancelled
 from atelier.prices import Prices
 from atelier.ratelimit import ImageRateLimiter

@@ -13,7 +13,6 @@ from PIL import Image, ImageOps
 from atelier import catalog
 from atelier.delivery import Deliveries
 from atelier.engines.base import Artifact, EditSpec, GenerationEngine
-from atelier.engines.matting import BackgroundRemover
 from atelier.errors import InvalidRequest
 from atelier.finishing import finish_edited
 from atelier.generation import Generation, ImageGenerator, Plan, parse_size
@@ -27,6 +26,7 @@ from atelier.requests import (
     VariationRequest,
 )
 from atelier.storage.images import ImageStore
+from atelier.tools.matting import BackgroundRemover
 from atelier.uploads import check_mask, open_image, open_mask
 
 # How far a variation moves from its input: enough to differ, little enough to be recognisable.

@@ -18,12 +18,12 @@ from atelier.engines.base import (
     RasterImage,
     VectorImage,
 )
-from atelier.engines.nsfw import NsfwClassifier
-from atelier.engines.text_layout import draw_text_layout
-from atelier.engines.upscaler import Upscaler
-from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import AtelierError
+from atelier.imaging.text_layout import draw_text_layout
 from atelier.requests import Delivery
+from atelier.tools.nsfw import NsfwClassifier
+from atelier.tools.upscaler import Upscaler
+from atelier.tools.vectorizer import VectorizeOptions, vectorize
 
 # Engines that do not render palettes themselves: colours asked for are named in the prompt,
 # which models follow loosely; then every pixel is moved this fraction of the way to its

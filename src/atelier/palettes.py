@@ -11,8 +11,8 @@ import numpy as np
 
 from atelier.accounting.ledger import Ledger
 from atelier.engines.base import RGB
-from atelier.engines.preview_palette import to_hex
 from atelier.errors import InvalidRequest
+from atelier.imaging.colors import to_hex
 
 MAX_COLORS = 256
 MAX_ITERATIONS = 100

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from atelier import catalog
 from atelier.accounting.ledger import Ledger
-from atelier.engines.diffusion_prompts import STYLE_TEMPLATES, SUBSTYLE_WORDS
+from atelier.engines.diffusion.prompts import STYLE_TEMPLATES, SUBSTYLE_WORDS
 from atelier.errors import AtelierError, InvalidRequest
 
 log = logging.getLogger("atelier")

@@ -11,11 +11,7 @@ from atelier.database import Database
 from atelier.delivery import Deliveries
 from atelier.editing import ImageEditor
 from atelier.engines.base import GenerationEngine
-from atelier.engines.eraser import RegionEraser
-from atelier.engines.matting import BackgroundRemover
-from atelier.engines.nsfw import NsfwClassifier
 from atelier.engines.registry import create_engine
-from atelier.engines.upscaler import Upscaler
 from atelier.fetching import ImageFetcher
 from atelier.finishing import Finishing
 from atelier.generation import ImageGenerator
@@ -28,7 +24,11 @@ from atelier.ratelimit import ImageRateLimiter
 from atelier.storage.images import ImageStore
 from atelier.storage.signing import UrlSigner, load_or_create_secret
 from atelier.styles import StyleLibrary
-from atelier.tools import Toolbox
+from atelier.tools.eraser import RegionEraser
+from atelier.tools.matting import BackgroundRemover
+from atelier.tools.nsfw import NsfwClassifier
+from atelier.tools.toolbox import Toolbox
+from atelier.tools.upscaler import Upscaler
 
 
 @dataclass

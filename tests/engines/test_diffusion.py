@@ -15,7 +15,7 @@ from PIL import Image, ImageChops
 
 from atelier.engines.base import Artifact, EditSpec, GenerationSpec, RasterImage, VectorImage
 from atelier.engines.diffusion import DiffusionEngine, ModelUnavailable
-from atelier.engines.diffusion_configs import build_pipeline
+from atelier.engines.diffusion.configs import build_pipeline
 from atelier.errors import InvalidRequest
 from atelier.finishing import finish_generated, pull_toward_palette
 from tests.conftest import assert_same_image, square_mask

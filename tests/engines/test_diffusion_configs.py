@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import diffusers  # noqa: E402
 import torch  # noqa: E402
 
-from atelier.engines.diffusion_configs import (  # noqa: E402
+from atelier.engines.diffusion.configs import (  # noqa: E402
     Architecture,
     build_pipeline_folder,
     tokenizer_files,

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from atelier import catalog
-from atelier.encoding import encode_artifact
 from atelier.engines.base import GenerationSpec, RasterImage, TextItem, VectorImage
 from atelier.engines.preview import PreviewEngine, render
-from atelier.engines.preview_looks import SUBSTYLE_LOOKS, Look, look_for
-from atelier.engines.preview_scene import scene_elements, words
+from atelier.engines.preview.looks import SUBSTYLE_LOOKS, Look, look_for
+from atelier.engines.preview.scene import scene_elements, words
+from atelier.imaging.encoding import encode_artifact
 
 RASTER_STYLES = ("realistic_image", "any", "digital_illustration", "logo_raster")
 VECTOR_STYLES = ("vector_illustration", "icon")

@@ -9,8 +9,8 @@ import pytest
 
 from atelier.accounting.accounts import Accounts
 from atelier.database import Database
-from atelier.encoding import EncodedImage
 from atelier.errors import NotFound
+from atelier.imaging.encoding import EncodedImage
 from atelier.storage.images import ImageStore
 
 

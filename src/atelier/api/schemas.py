@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from atelier import requests
 from atelier.catalog import MAX_IMAGE_URL_CHARS, MAX_N, MAX_STYLE_IMAGES, MAX_TEXT_LAYOUT_ITEMS
-from atelier.engines.vectorizer import VectorizeOptions
 from atelier.errors import InvalidRequest
+from atelier.tools.vectorizer import VectorizeOptions
 
 M = TypeVar("M", bound=BaseModel)
 Channel = Annotated[int, Field(ge=0, le=255)]

@@ -16,7 +16,7 @@ from atelier.api.schemas import EraseRequest, ToolRequest, ToolResponse, Vectori
 from atelier.inputs import ImageSource
 from atelier.requests import Delivery
 from atelier.services import Services
-from atelier.tools import ToolResult
+from atelier.tools.toolbox import ToolResult
 
 router = APIRouter(prefix="/v1/images", tags=["tools"], dependencies=[BillingDep])
 

@@ -1,1 +1,2 @@
-"""Image engines: the interface every engine implements, and the registry that picks one."""
+"""Generation engines: the interface every engine implements, the registry that picks one,
+the batcher, and the preview and diffusers engines."""

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from atelier.database import Database
-from atelier.encoding import MEDIA_TYPES, EncodedImage
 from atelier.errors import NotFound
+from atelier.imaging.encoding import MEDIA_TYPES, EncodedImage
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper
 from PIL import Image, ImageDraw
 
-from atelier.engines.eraser import EraseMaskMismatch, EraserModelError, RegionEraser
+from atelier.tools.eraser import EraseMaskMismatch, EraserModelError, RegionEraser
 from tests.conftest import square_mask
 
 BLUE = (30, 60, 200)

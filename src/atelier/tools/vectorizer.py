@@ -16,8 +16,8 @@ import vtracer
 from PIL import Image
 
 from atelier.engines.base import RGB
-from atelier.engines.preview_palette import to_hex
 from atelier.errors import AtelierError
+from atelier.imaging.colors import to_hex
 
 # What Recraft's on/off switches mean here (see VectorizeOptions.from_recraft).
 SMALL_SHAPE_SPECKLE = 4  # small_shape_filter="on": vtracer's filter_speckle ("off" is 0)

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from atelier.engines.base import GenerationSpec, Point, RasterImage, TextItem, VectorImage
 from atelier.engines.preview import render
-from atelier.engines.text_layout import draw_text_layout, homography, svg_text_layout, word_path
+from atelier.imaging.text_layout import draw_text_layout, homography, svg_text_layout, word_path
 
 Quad = tuple[Point, Point, Point, Point]
 SKEWED: Quad = ((0.1, 0.15), (0.7, 0.25), (0.65, 0.45), (0.15, 0.35))

@@ -9,10 +9,9 @@ import numpy as np
 from PIL import Image
 
 from atelier.engines.base import RGB
-from atelier.engines.preview_looks import apply_look
-from atelier.engines.preview_palette import contrasting, mix
-from atelier.engines.preview_scene import Scene
-from atelier.engines.preview_shapes import (
+from atelier.engines.preview.looks import apply_look
+from atelier.engines.preview.scene import Scene
+from atelier.engines.preview.shapes import (
     Radial,
     Ring,
     Shape,
@@ -27,6 +26,7 @@ from atelier.engines.preview_shapes import (
     star,
     vertical,
 )
+from atelier.imaging.colors import contrasting, mix
 
 # --- pieces -----------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from atelier.engines.matting import (
+from atelier.tools.matting import (
     PRESETS,
     BackgroundRemover,
     ModelUnavailable,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from atelier.engines.base import GenerationSpec
-from atelier.engines.preview_palette import to_hex
+from atelier.imaging.colors import to_hex
 
 # {prompt} is the user's prompt; {substyle} the substyle's words (or nothing).
 STYLE_TEMPLATES: dict[str, str] = {

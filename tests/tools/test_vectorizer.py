@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageColor, ImageDraw
 
-from atelier.engines.vectorizer import (
+from atelier.tools.vectorizer import (
     REDUCED_COLORS,
     SMALL_SHAPE_SPECKLE,
     VectorizeOptions,

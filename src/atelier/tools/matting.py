@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from atelier.engines.onnx_session import LazySession, cpu_session, default_threads
 from atelier.errors import ModelUnavailable
+from atelier.tools.onnx_session import LazySession, cpu_session, default_threads
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from atelier.engines import nsfw
-from atelier.engines.nsfw import NsfwClassifier, packaged_model, to_batch
 from atelier.errors import ModelUnavailable
+from atelier.tools import nsfw
+from atelier.tools.nsfw import NsfwClassifier, packaged_model, to_batch
 
 
 @pytest.fixture(scope="module")

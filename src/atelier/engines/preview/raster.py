@@ -9,10 +9,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from atelier.engines.base import RGB
-from atelier.engines.preview_looks import apply_look
-from atelier.engines.preview_palette import contrasting, lighten, luminance, mix
-from atelier.engines.preview_scene import Scene
-from atelier.engines.preview_shapes import (
+from atelier.engines.preview.looks import apply_look
+from atelier.engines.preview.scene import Scene
+from atelier.engines.preview.shapes import (
     Radial,
     Ring,
     Shape,
@@ -29,7 +28,8 @@ from atelier.engines.preview_shapes import (
     star,
     vertical,
 )
-from atelier.engines.text_layout import load_font
+from atelier.imaging.colors import contrasting, lighten, luminance, mix
+from atelier.imaging.text_layout import load_font
 
 # --- shared helpers ---------------------------------------------------------------------------
 

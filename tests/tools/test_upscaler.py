@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from atelier.engines.upscaler import Upscaler, models_dir
+from atelier.tools.upscaler import Upscaler, models_dir
 
 
 @pytest.fixture(scope="module")

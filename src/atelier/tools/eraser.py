@@ -28,8 +28,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from atelier.engines.onnx_session import cpu_session
 from atelier.errors import InvalidRequest, ModelUnavailable
+from atelier.tools.onnx_session import cpu_session
 
 _LAMA_SIZE = 512
 # Fraction of the mask's bounding box added as context on each side of the crop fed to a model.

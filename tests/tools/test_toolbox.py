@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from atelier.catalog import CREATIVE_UPSCALE_MAX_OUTPUT_PIXELS
-from atelier.tools import creative_input_size
+from atelier.tools.toolbox import creative_input_size
 
 
 def test_creative_upscale_output_is_capped_keeping_the_aspect_ratio() -> None:

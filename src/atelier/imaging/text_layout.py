@@ -20,7 +20,7 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont, ImageStat
 
 from atelier.engines.base import RGB, Point, TextItem
-from atelier.engines.preview_palette import luminance, to_hex
+from atelier.imaging.colors import luminance, to_hex
 
 FONT_PATH = Path(__file__).with_name("fonts") / "DejaVuSans-Bold.ttf"
 

@@ -22,13 +22,14 @@ from atelier.engines.base import (
     RasterImage,
     VectorImage,
 )
-from atelier.engines.preview_illustration import illustration
-from atelier.engines.preview_looks import look_for
-from atelier.engines.preview_palette import choose_palette, contrasting
-from atelier.engines.preview_raster import logo, realistic
-from atelier.engines.preview_scene import Scene, scene_elements, words
-from atelier.engines.preview_svg import icon, vector_illustration
-from atelier.engines.text_layout import draw_text_layout, svg_text_layout
+from atelier.engines.preview.illustration import illustration
+from atelier.engines.preview.looks import look_for
+from atelier.engines.preview.palette import choose_palette
+from atelier.engines.preview.raster import logo, realistic
+from atelier.engines.preview.scene import Scene, scene_elements, words
+from atelier.engines.preview.svg import icon, vector_illustration
+from atelier.imaging.colors import contrasting
+from atelier.imaging.text_layout import draw_text_layout, svg_text_layout
 
 # Base style -> scene family. Styles the catalog may add later fall back on spec.vector.
 FAMILIES: dict[str, str] = {

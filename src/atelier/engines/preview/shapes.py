@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from atelier.engines.base import RGB, Point
-from atelier.engines.preview_palette import to_hex
+from atelier.imaging.colors import to_hex
 
 Ring = tuple[Point, ...]
 Stops = tuple[tuple[float, RGB], ...]

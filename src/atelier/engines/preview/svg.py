@@ -8,9 +8,8 @@ from collections.abc import Callable
 import numpy as np
 
 from atelier.engines.base import RGB
-from atelier.engines.preview_palette import contrasting, luminance
-from atelier.engines.preview_scene import Scene, words
-from atelier.engines.preview_shapes import (
+from atelier.engines.preview.scene import Scene, words
+from atelier.engines.preview.shapes import (
     Paint,
     Ring,
     Shape,
@@ -27,6 +26,7 @@ from atelier.engines.preview_shapes import (
     translate,
     vertical,
 )
+from atelier.imaging.colors import contrasting, luminance
 
 # --- vector illustration ----------------------------------------------------------------------
 

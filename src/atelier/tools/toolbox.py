@@ -12,14 +12,14 @@ from PIL import Image
 from atelier import catalog
 from atelier.delivery import DeliveredImage, Deliveries
 from atelier.engines.base import Artifact, RasterImage, VectorImage
-from atelier.engines.eraser import RegionEraser
-from atelier.engines.matting import BackgroundRemover
-from atelier.engines.upscaler import Upscaler
-from atelier.engines.vectorizer import VectorizeOptions, vectorize
 from atelier.errors import InvalidRequest
 from atelier.inputs import ImageInputs, ImageSource
 from atelier.prices import Prices
 from atelier.requests import Delivery
+from atelier.tools.eraser import RegionEraser
+from atelier.tools.matting import BackgroundRemover
+from atelier.tools.upscaler import Upscaler
+from atelier.tools.vectorizer import VectorizeOptions, vectorize
 from atelier.uploads import open_image, open_mask
 
 

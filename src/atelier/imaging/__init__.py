@@ -1,0 +1,1 @@
+"""Image code shared by engines and tools: colours, text layout, encoding."""
