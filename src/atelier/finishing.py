@@ -67,14 +67,14 @@ class Finishing:
             artifact = RasterImage(self._upscaled(artifact.image, delivery.upscale))
         if not delivery.scores:
             return artifact, None
-        score = round(self.classifier.score(artifact.image), 4)
-        if delivery.block_nsfw and score >= self.nsfw_threshold:
+        score = self.classifier.score(artifact.image)
+        if delivery.block_nsfw and score >= self.nsfw_threshold:  # the exact score decides
             raise NsfwBlocked(
                 f"a result was blocked as NSFW (score {score:.2f}, threshold "
                 f"{self.nsfw_threshold}); nothing was charged; change the prompt",
                 param="block_nsfw",
             )
-        return artifact, score
+        return artifact, round(score, 4)  # reported to 4 decimals
 
     def _upscaled(self, image: Image.Image, mode: str) -> Image.Image:
         pixels = image.width * image.height

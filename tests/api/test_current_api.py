@@ -175,11 +175,12 @@ def test_calculate_features_scores_each_image(http: httpx.Client) -> None:
 
 def test_block_nsfw_refuses_and_charges_nothing(tmp_path: Path) -> None:
     # A threshold no image stays under stands in for an NSFW result: the path is the same.
-    strict = start_server(tmp_path, ATELIER_NSFW_THRESHOLD="0.0000001")
+    strict = start_server(tmp_path, ATELIER_NSFW_THRESHOLD="1e-30")
     try:
         token = strict.create_user(credits=1000)[0]
         with strict.http(token) as http:
-            response = http.post("/v1/images/generations", json={"prompt": "x", "block_nsfw": True})
+            body = {"prompt": "x", "block_nsfw": True, "random_seed": 1}
+            response = http.post("/v1/images/generations", json=body)
             assert response.status_code == 422 and error_of(response)["code"] == "nsfw_blocked"
             assert strict.balance(token) == 1000
             assert generate(http)["credits"] == 40  # without block_nsfw it is delivered
