@@ -5,8 +5,10 @@ releases the hold, so nothing is charged that was not delivered."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from atelier.accounting.ledger import Ledger
 from atelier.engines.base import Artifact
@@ -17,6 +19,13 @@ from atelier.prices import Prices
 from atelier.ratelimit import ImageRateLimiter
 from atelier.requests import Delivery
 from atelier.storage.images import ImageStore, StoredImage
+
+
+class Charging(Protocol):
+    """What takes a paid job's credits: Deliveries (and, in unit tests, a bare Ledger)."""
+
+    def charged(self, user_id: str, units: int, reason: str) -> AbstractContextManager[object]:
+        """Hold ``units`` for the with-block; charge on success, release on failure."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,14 @@ class Deliveries:
             artifacts = make()
             check_cancelled()  # timed out or abandoned meanwhile: store nothing, charge nothing
             return Delivered(units, [self._store(user_id, a, delivery) for a in artifacts])
+
+    @contextmanager
+    def charged(self, user_id: str, units: int, reason: str) -> Iterator[None]:
+        """The same path for paid work that makes no image (styles, prompts, palettes): the
+        hold is charged when the with-block succeeds and the job was not abandoned."""
+        with self.ledger.charged(user_id, units, reason):
+            yield
+            check_cancelled()
 
     def _store(self, user_id: str, artifact: Artifact, delivery: Delivery) -> DeliveredImage:
         artifact, score = self.finishing.finish(artifact, delivery)

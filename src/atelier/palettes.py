@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from atelier.accounting.ledger import Ledger
+from atelier.delivery import Charging
 from atelier.engines.base import RGB
 from atelier.errors import InvalidRequest
 from atelier.imaging.colors import to_hex
@@ -163,8 +163,8 @@ def parse_palette(colors: Sequence[tuple[str, float | None]]) -> tuple[list[RGB]
 class ColorOptimizer:
     """POST /v1/colors/optimize: checks the palette, reduces it, charges only on success."""
 
-    def __init__(self, ledger: Ledger, units: int) -> None:
-        self.ledger = ledger
+    def __init__(self, charging: Charging, units: int) -> None:
+        self.charging = charging
         self.units = units
 
     def optimize(
@@ -173,7 +173,7 @@ class ColorOptimizer:
         rgbs, weights = parse_palette(colors)
         if limit < 1:
             raise InvalidRequest("num_colors_limit must be at least 1", "num_colors_limit")
-        with self.ledger.charged(user_id, self.units, "color_optimization"):
+        with self.charging.charged(user_id, self.units, "color_optimization"):
             targets = reduce_palette(rgbs, weights, limit)
         mapping = [(to_hex(a), to_hex(b)) for a, b in zip(rgbs, targets, strict=True)]
         return OptimizedPalette(mapping, self.units)

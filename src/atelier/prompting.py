@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from atelier import catalog
-from atelier.accounting.ledger import Ledger
+from atelier.delivery import Charging
 from atelier.engines.diffusion.prompts import STYLE_TEMPLATES, SUBSTYLE_WORDS
 from atelier.errors import AtelierError, InvalidRequest
 
@@ -480,14 +480,14 @@ def check_prompt(prompt: str) -> None:
 class PromptService:
     """POST /v1/prompts/enhance: checks the prompt, enhances it, charges only on success."""
 
-    def __init__(self, enhancer: PromptEnhancer, ledger: Ledger, units: int) -> None:
+    def __init__(self, enhancer: PromptEnhancer, charging: Charging, units: int) -> None:
         self.enhancer = enhancer
-        self.ledger = ledger
+        self.charging = charging
         self.units = units
 
     def enhance(self, user_id: str, prompt: str) -> EnhancedPrompt:
         check_prompt(prompt)
-        with self.ledger.charged(user_id, self.units, "prompt_enhancement"):
+        with self.charging.charged(user_id, self.units, "prompt_enhancement"):
             enhanced = self.enhancer.enhance(prompt)
         return EnhancedPrompt(enhanced, self.units)
 

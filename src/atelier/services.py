@@ -71,20 +71,20 @@ def build_services(settings: Settings) -> Services:
     inputs = ImageInputs(fetcher, settings.max_upload_bytes)
     # Models load lazily on first use: start-up stays fast and unused tools cost no memory.
     upscaler = Upscaler(tile=settings.upscale_tile)
-    styles = StyleLibrary(
-        db,
-        settings.styles_dir,
-        ledger,
-        prices["style_creation"],
-        settings.max_style_upload_bytes,
-        inputs,
-    )
     deliveries = Deliveries(
         ledger,
         ImageRateLimiter(settings.rate_limit_images, settings.rate_limit_window_seconds),
         Finishing(upscaler, NsfwClassifier(), settings.nsfw_threshold),
         store,
         prices,
+    )
+    styles = StyleLibrary(
+        db,
+        settings.styles_dir,
+        deliveries,
+        prices["style_creation"],
+        settings.max_style_upload_bytes,
+        inputs,
     )
     engine = create_engine(settings)
     generator = ImageGenerator(engine, styles, prices, deliveries, inputs)
@@ -115,8 +115,8 @@ def build_services(settings: Settings) -> Services:
                 settings.prompt_enhancer_api_key,
                 settings.prompt_enhancer_timeout_seconds,
             ),
-            ledger,
+            deliveries,
             prices["prompt_enhancement"],
         ),
-        palettes=ColorOptimizer(ledger, prices["color_optimization"]),
+        palettes=ColorOptimizer(deliveries, prices["color_optimization"]),
     )

@@ -22,9 +22,9 @@ from typing import Any
 from PIL import Image
 
 from atelier import catalog
-from atelier.accounting.ledger import Ledger
 from atelier.catalog import ImageLimits
 from atelier.database import Database
+from atelier.delivery import Charging
 from atelier.engines.base import RGB
 from atelier.errors import Forbidden, InvalidRequest, NotFound
 from atelier.inputs import ImageInputs, ImageSource
@@ -216,14 +216,14 @@ class StyleLibrary:
         self,
         db: Database,
         root: Path,
-        ledger: Ledger,
+        charging: Charging,
         price: int,
         max_bytes: int,
         inputs: ImageInputs,
     ) -> None:
         self.db = db
         self.root = root
-        self.ledger = ledger
+        self.charging = charging
         self.price = price
         self.max_bytes = max_bytes
         self.inputs = inputs
@@ -287,7 +287,7 @@ class StyleLibrary:
             options=_options(req),
         )  # fmt: skip
         if charge:
-            with self.ledger.charged(user_id, self.price, "style_creation"):
+            with self.charging.charged(user_id, self.price, "style_creation"):
                 self._store(user_id, style, images, contents)
         else:
             self._store(user_id, style, images, contents)
