@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     diffusion_device: str | None = Field(None, description="cuda, cuda:1, cpu; default auto")
     diffusion_compile: bool = Field(False, description="torch.compile the UNet (CUDA only)")
 
+    matting_engine: str = Field(
+        "onnx", description="removeBackground's matting: onnx (the model below) or module:Class"
+    )
+    upscale_engine: str = Field(
+        "realesrgan", description="The upscalers: realesrgan (ncnn, CPU) or module:Class"
+    )
+    eraser_engine: str = Field(
+        "inpaint", description="eraseRegion: inpaint (OpenCV Telea, or LaMa ONNX) or module:Class"
+    )
     matting_model_path: Path = Field(
         CHECKOUT / "models" / "isnet.onnx",
         description="ONNX matting model of removeBackground/replaceBackground: ISNet (fetched "

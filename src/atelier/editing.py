@@ -26,7 +26,7 @@ from atelier.requests import (
     VariationRequest,
 )
 from atelier.storage.images import ImageStore
-from atelier.tools.matting import BackgroundRemover
+from atelier.tools.base import Matting
 from atelier.uploads import check_mask, open_image, open_mask
 
 # How far a variation moves from its input: enough to differ, little enough to be recognisable.
@@ -63,7 +63,7 @@ class ImageEditor:
         deliveries: Deliveries,
         store: ImageStore,
         inputs: ImageInputs,
-        remover: BackgroundRemover,
+        remover: Matting,
     ) -> None:
         self.generator = generator
         self.engine = engine

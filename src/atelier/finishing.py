@@ -21,8 +21,8 @@ from atelier.engines.base import (
 from atelier.errors import AtelierError
 from atelier.imaging.text_layout import draw_text_layout
 from atelier.requests import Delivery
+from atelier.tools.base import Upscaling
 from atelier.tools.nsfw import NsfwClassifier
-from atelier.tools.upscaler import Upscaler
 from atelier.tools.vectorizer import VectorizeOptions, vectorize
 
 # Engines that do not render palettes themselves: colours asked for are named in the prompt,
@@ -47,7 +47,7 @@ class Finishing:
 
     def __init__(
         self,
-        upscaler: Upscaler,
+        upscaler: Upscaling,
         classifier: NsfwClassifier,
         nsfw_threshold: float,
     ) -> None:

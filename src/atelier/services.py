@@ -11,7 +11,12 @@ from atelier.database import Database
 from atelier.delivery import Deliveries
 from atelier.editing import ImageEditor
 from atelier.engines.base import GenerationEngine
-from atelier.engines.registry import create_engine
+from atelier.engines.registry import (
+    create_engine,
+    create_eraser,
+    create_matting,
+    create_upscaler,
+)
 from atelier.fetching import ImageFetcher
 from atelier.finishing import Finishing
 from atelier.generation import ImageGenerator
@@ -24,11 +29,8 @@ from atelier.ratelimit import ImageRateLimiter
 from atelier.storage.images import ImageStore
 from atelier.storage.signing import UrlSigner, load_or_create_secret
 from atelier.styles import StyleLibrary
-from atelier.tools.eraser import RegionEraser
-from atelier.tools.matting import BackgroundRemover
 from atelier.tools.nsfw import NsfwClassifier
 from atelier.tools.toolbox import Toolbox
-from atelier.tools.upscaler import Upscaler
 
 
 @dataclass
@@ -70,7 +72,7 @@ def build_services(settings: Settings) -> Services:
     )
     inputs = ImageInputs(fetcher, settings.max_upload_bytes)
     # Models load lazily on first use: start-up stays fast and unused tools cost no memory.
-    upscaler = Upscaler(tile=settings.upscale_tile)
+    upscaler = create_upscaler(settings)
     deliveries = Deliveries(
         ledger,
         ImageRateLimiter(settings.rate_limit_images, settings.rate_limit_window_seconds),
@@ -88,10 +90,8 @@ def build_services(settings: Settings) -> Services:
     )
     engine = create_engine(settings)
     generator = ImageGenerator(engine, styles, prices, deliveries, inputs)
-    remover = BackgroundRemover(settings.matting_model_path, preset=settings.matting_preset)
-    toolbox = Toolbox(
-        prices, deliveries, inputs, remover, upscaler, RegionEraser(settings.eraser_model_path)
-    )
+    remover = create_matting(settings)
+    toolbox = Toolbox(prices, deliveries, inputs, remover, upscaler, create_eraser(settings))
     editor = ImageEditor(generator, engine, prices, deliveries, store, inputs, remover)
     return Services(
         settings=settings,

