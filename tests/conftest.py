@@ -114,6 +114,51 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
+@dataclass
+class InProcess:
+    """The app in this process (no server, no sockets): the fast layer for rules and bad input.
+
+    Users are made through the domain API of the app's own services."""
+
+    app: Any
+
+    def create_user(self, credits: int = 1_000_000) -> str:
+        accounts = self.app.state.services.accounts
+        user = accounts.create_user(f"user-{time.monotonic_ns()}@example.com", "Test", credits)
+        return str(accounts.create_token(user.id))
+
+    def client(self, token: str | None = None) -> Any:
+        from fastapi.testclient import TestClient
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return TestClient(self.app, headers=headers)
+
+    def balance(self, token: str) -> int:
+        return int(self.client(token).get("/v1/users/me").json()["credits"])
+
+
+@pytest.fixture(scope="session")
+def in_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    from fastapi.testclient import TestClient
+
+    from atelier.app import create_app
+    from atelier.config import Settings
+
+    data_dir = tmp_path_factory.mktemp("in-process") / "data"
+    app = create_app(Settings(data_dir=data_dir, bootstrap_email=""))
+    with TestClient(app):  # runs the app's start-up and shut-down once for the session
+        yield InProcess(app)
+
+
+@pytest.fixture
+def local(in_process: InProcess) -> Iterator[Any]:
+    """An in-process client (httpx's API) of a fresh user with a large balance."""
+    # Not entered as a context manager: that would run the app's start-up and shut-down again.
+    client = in_process.client(in_process.create_user())
+    yield client
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random Stable Diffusion pipeline folder, built once for every test that loads it."""

@@ -34,6 +34,10 @@ def data_url(image: Image.Image, fmt: str = "PNG") -> str:
     return f"data:image/{fmt.lower()};base64,{base64.b64encode(encode(image, fmt)).decode()}"
 
 
+def balance(client: httpx.Client) -> int:
+    return int(client.get("/v1/users/me").json()["credits"])
+
+
 def generate(http: httpx.Client, path: str = "/v1/images/generations", **body: Any) -> Any:
     response = http.post(path, json={"prompt": "a lighthouse", **body})
     assert response.status_code == 200, response.text
@@ -122,11 +126,11 @@ def test_forced_output_endpoints(http: httpx.Client) -> None:
     ],
 )
 def test_bad_generation_fields(
-    server: Server, http: httpx.Client, token: str, body: dict[str, Any], param: str, hint: str
+    local: httpx.Client, body: dict[str, Any], param: str, hint: str
 ) -> None:
-    before = server.balance(token)
-    assert_rejected(http.post("/v1/images/generations", json={"prompt": "x", **body}), param, hint)
-    assert server.balance(token) == before
+    before = balance(local)
+    assert_rejected(local.post("/v1/images/generations", json={"prompt": "x", **body}), param, hint)
+    assert balance(local) == before
 
 
 def test_v4_prompts_may_be_long(http: httpx.Client) -> None:
@@ -245,19 +249,17 @@ def test_json_bodies_with_data_urls(
         ({"image_url": data_url(SOURCE), "mask_url": data_url(MASK)}, "mask_url", "Extra"),
     ],
 )
-def test_bad_image_urls(
-    server: Server, http: httpx.Client, token: str, body: dict[str, Any], param: str, hint: str
-) -> None:
-    before = server.balance(token)
-    response = http.post("/v1/images/removeBackground", json=body)
+def test_bad_image_urls(local: httpx.Client, body: dict[str, Any], param: str, hint: str) -> None:
+    before = balance(local)
+    response = local.post("/v1/images/removeBackground", json=body)
     assert 400 <= response.status_code < 500, response.text
     error = error_of(response)
     assert error["param"] == param and hint in str(error["message"]), error
-    assert server.balance(token) == before
+    assert balance(local) == before
 
 
-def test_file_and_url_together_are_refused(http: httpx.Client) -> None:
-    response = http.post(
+def test_file_and_url_together_are_refused(local: httpx.Client) -> None:
+    response = local.post(
         "/v1/images/vectorize",
         data={"image_url": data_url(SOURCE)},
         files={"image": ("a.png", encode(SOURCE))},
@@ -310,9 +312,9 @@ def test_outpaint_by_zoom_or_size(
     ],
 )
 def test_outpaint_bad_inputs(
-    http: httpx.Client, fields: dict[str, str], param: str, hint: str
+    local: httpx.Client, fields: dict[str, str], param: str, hint: str
 ) -> None:
-    response = http.post(
+    response = local.post(
         "/v1/images/outpaint",
         data={"prompt": "more", **fields},
         files={"image": ("p.png", encode(SOURCE))},

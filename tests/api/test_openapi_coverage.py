@@ -148,7 +148,7 @@ def _field_errors(model: type[BaseModel], data: dict[str, Any], field: str) -> l
         and method == "post"
     ),
 )
-def test_billing_is_taken_and_checked(path: str, http: httpx.Client) -> None:
-    response = http.post(f"{path}?billing=monthly", json={})
+def test_billing_is_taken_and_checked(path: str, local: httpx.Client) -> None:
+    response = local.post(f"{path}?billing=monthly", json={})
     assert response.status_code == 400, response.text
     assert response.json()["param"] == "billing"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,7 +14,8 @@ import openai
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from tests.conftest import Server, encode, fetch, logo, sdk_multipart, square_mask
+from atelier.tools.base import Upscaling
+from tests.conftest import InProcess, Server, encode, fetch, logo, sdk_multipart, square_mask
 
 
 def tool(
@@ -144,18 +146,61 @@ def test_crisp_upscale_accepts_small_images(client: openai.OpenAI) -> None:
     assert image.width % 48 == 0
 
 
-@pytest.mark.parametrize(
-    "path", ["/images/creativeUpscale", "/images/clarityUpscale", "/images/generativeUpscale"]
-)
-def test_creative_upscale(client: openai.OpenAI, path: str) -> None:
-    """creativeUpscale, and Recraft's deprecated clarity/generative upscales that run it."""
+def test_creative_upscale(client: openai.OpenAI) -> None:
     source = logo((256, 256))
-    result = tool(client, path, {"file": encode(source)})
+    result = tool(client, "/images/creativeUpscale", {"file": encode(source)})
     assert result["credits"] == 250
     image = Image.open(io.BytesIO(fetch(result["image"]["url"]).content)).convert("RGB")
     assert image.size[0] >= 512 and image.size[0] == image.size[1]
     small = image.resize((256, 256))
     assert ImageChops.difference(small, source).convert("L").getextrema()[1] < 140
+
+
+class LanczosUpscaler(Upscaling):
+    """An upscaler of the test's own (ATELIER_UPSCALE_ENGINE=module:Class): fast, so that the
+    deprecated endpoints' routing and prices are tested without minutes of Real-ESRGAN; the
+    real model's output is tested through creativeUpscale above."""
+
+    @classmethod
+    def from_settings(cls, settings: object) -> LanczosUpscaler:
+        return cls()
+
+    def crisp(self, image: Image.Image, scale: int = 2) -> Image.Image:
+        return image.resize((image.width * scale, image.height * scale), Image.Resampling.LANCZOS)
+
+    def creative(self, image: Image.Image) -> Image.Image:
+        return self.crisp(image, 4)
+
+
+@pytest.fixture(scope="module")
+def lanczos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    from fastapi.testclient import TestClient
+
+    from atelier.app import create_app
+    from atelier.config import Settings
+
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("lanczos") / "data",
+        bootstrap_email="",
+        upscale_engine=f"{__name__}:LanczosUpscaler",
+    )
+    app = create_app(settings)
+    with TestClient(app):
+        yield InProcess(app)
+
+
+@pytest.mark.parametrize("path", ["/v1/images/clarityUpscale", "/v1/images/generativeUpscale"])
+def test_the_deprecated_upscales_run_the_creative_upscaler(lanczos: InProcess, path: str) -> None:
+    token = lanczos.create_user(credits=1000)
+    response = lanczos.client(token).post(
+        path,
+        files={"image": ("l.png", encode(logo((256, 256))))},
+        data={"response_format": "b64_json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["credits"] == 250 and lanczos.balance(token) == 750
+    image = Image.open(io.BytesIO(base64.b64decode(response.json()["image"]["b64_json"])))
+    assert image.size == (1024, 1024)
 
 
 def test_erase_region_fills_from_the_surroundings_and_keeps_the_rest(client: openai.OpenAI) -> None:
