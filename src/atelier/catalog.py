@@ -107,7 +107,6 @@ SIZES: tuple[Size, ...] = (
     (1024, 1820), (1024, 2048), (2048, 1024), (1434, 1024), (1024, 1434), (1024, 1280),
     (1280, 1024), (1024, 1707), (1707, 1024),
 )  # fmt: skip
-DEFAULT_SIZE = (1024, 1024)
 
 
 def aspect_sizes(size_class: str) -> dict[str, Size]:
@@ -250,10 +249,16 @@ _THIRD_PARTY_IDS = """
 THIRD_PARTY_MODELS = frozenset(_THIRD_PARTY_IDS.split())
 
 
-def operator_model(model_id: str) -> Model:
+def _operator_model(model_id: str) -> Model:
     """A third-party id the operator mapped to local weights: served and priced like Recraft V4
     (raster)."""
     return Model(model_id, model_id, "raster", "recraftv4", "v4", "v4", 10000, False, (model_id,))
+
+
+# The other vendors' ids as models, for a deployment whose engine maps them to local weights.
+OPERATOR_MODELS: dict[str, Model] = {
+    model_id: _operator_model(model_id) for model_id in sorted(THIRD_PARTY_MODELS)
+}
 
 
 # Sizes the DALL-E-format re-seller lists besides Recraft's own.
@@ -303,7 +308,6 @@ MAX_STYLE_IMAGES = 10
 MAX_IMAGE_URL_CHARS = 8 * 1024 * 1024  # a data: URL of a 5 MB image, base64, with room
 MAX_N = 6
 MAX_TEXT_LAYOUT_ITEMS = 64
-IMAGE_FORMATS = ("png", "webp")
 
 
 @dataclass(frozen=True)

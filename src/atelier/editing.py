@@ -27,7 +27,7 @@ from atelier.requests import (
 )
 from atelier.storage.images import ImageStore
 from atelier.tools.base import Matting
-from atelier.uploads import check_mask, open_image, open_mask
+from atelier.uploads import check_mask, open_image
 
 # How far a variation moves from its input: enough to differ, little enough to be recognisable.
 VARIATION_STRENGTH = 0.35
@@ -73,9 +73,6 @@ class ImageEditor:
         self.inputs = inputs
         self.remover = remover
 
-    def _open(self, source: ImageSource) -> Image.Image:
-        return open_image(self.inputs.read(source), source.field, catalog.IMAGE_LIMITS)
-
     def edit(
         self,
         user_id: str,
@@ -100,11 +97,10 @@ class ImageEditor:
             raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
         plan = self.generator.plan(user_id, req, _PENDING)
         asked = None if req.size is None else parse_size(req.size, plan.model, extra_sizes)
-        picture = self._open(image)
+        picture = self.inputs.open(image, catalog.IMAGE_LIMITS)
         opened_mask = None
         if edit.mask == "upload" and mask is not None:
-            data = self.inputs.read(mask)
-            opened_mask = open_mask(data, mask.field, catalog.IMAGE_LIMITS, picture.size)
+            opened_mask = self.inputs.open_mask(mask, catalog.IMAGE_LIMITS, picture.size)
         return self._edit(user_id, endpoint, req, plan, picture, opened_mask, asked)
 
     def openai_edit(
@@ -120,10 +116,10 @@ class ImageEditor:
         asked = None if req.size is None else parse_size(req.size, plan.model)
         if mask is not None and asked is not None:
             raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
-        picture = self._open(image)
+        picture = self.inputs.open(image, catalog.IMAGE_LIMITS)
         opened_mask = None
         if mask is not None:
-            uploaded = self._open(mask)
+            uploaded = self.inputs.open(mask, catalog.IMAGE_LIMITS)
             opened_mask = check_mask(openai_mask(uploaded), mask.field, picture.size)
         return self._edit(user_id, endpoint, req, plan, picture, opened_mask, asked)
 
@@ -174,7 +170,7 @@ class ImageEditor:
             generation = replace(generation, prompt=OUTPAINT_PROMPT)
         plan = self.generator.plan(user_id, generation, _PENDING)
         target = None if req.size is None else parse_size(req.size, plan.model)
-        picture = self._open(image)
+        picture = self.inputs.open(image, catalog.IMAGE_LIMITS)
         w, h = picture.size
         if target is not None:
             if target[0] < w or target[1] < h:
@@ -214,7 +210,7 @@ class ImageEditor:
             prompt="a variation of the input image", n=req.n, random_seed=req.seed, model=req.model
         )
         plan = self.generator.plan(user_id, params, req.size)
-        picture = self._open(image)
+        picture = self.inputs.open(image, catalog.IMAGE_LIMITS)
         units = self.prices["variation"] * plan.spec.n
         return self._variations(
             user_id, plan, picture, VARIATION_STRENGTH, units, "variateImage", req.delivery

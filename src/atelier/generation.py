@@ -30,11 +30,10 @@ CREATIVITY_LEVELS = {"simple": 1, "standard": 3, "eccentric": 5}
 
 @dataclass(frozen=True)
 class Plan:
-    """A validated generation: the engine's spec, the catalog model (for prices), the style."""
+    """A validated generation: the engine's spec and the catalog model (for prices)."""
 
     spec: GenerationSpec
     model: catalog.Model
-    style_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,8 @@ class ImageGenerator:
         """The catalog entry of ``model_id`` if this deployment serves it, else a 400."""
         model_id = model_id or default
         model = catalog.MODELS.get(model_id)
-        if model is None and model_id in catalog.THIRD_PARTY_MODELS:
-            model = catalog.operator_model(model_id)
+        if model is None and model_id in catalog.OPERATOR_MODELS:
+            model = catalog.OPERATOR_MODELS[model_id]
             if self.engine.serving_id(model) is None:
                 raise InvalidRequest(
                     f"model {model_id!r} is another vendor's model that Recraft resells; it is "
@@ -137,6 +136,14 @@ class ImageGenerator:
                 param="model",
             )
         return model
+
+    def _forced(self, model: catalog.Model, force: Output | None) -> catalog.Model:
+        """``model``, or where /generations/raster or /vector force the other output, its
+        family's id for that output (if this deployment serves it)."""
+        if force is None or model.output in ("any", force):
+            return model
+        variant = model.variant(force)
+        return self.model(variant.id) if variant else model
 
     def plan(
         self,
@@ -163,11 +170,9 @@ class ImageGenerator:
         custom = None if style_id is None else self.styles.get(user_id, style_id)
         # A custom style made for a model defaults to it; inline styles to Recraft V4 Styles.
         default = catalog.DEFAULT_STYLE_REFERENCE_MODEL if inline else catalog.DEFAULT_MODEL
-        model = self.model(req.model, custom.model if custom and custom.model else default)
-        if force and model.output not in ("any", force):
-            # /generations/raster and /vector force the output: the family's id for it.
-            variant = model.variant(force)
-            model = self.model(variant.id) if variant else model
+        model = self._forced(
+            self.model(req.model, custom.model if custom and custom.model else default), force
+        )
         _check_text(req.prompt, "prompt", model.max_prompt_bytes, required=True)
         _check_text(req.negative_prompt, "negative_prompt", model.max_prompt_bytes)
         output = _output(model, force)
@@ -224,7 +229,7 @@ class ImageGenerator:
             no_text=controls.no_text,
             text_layout=_text_layout(req.text_layout, model),
         )
-        return Plan(spec, model, style_id)
+        return Plan(spec, model)
 
     def _size(self, model: catalog.Model, size: str | Size | None, extra: tuple[Size, ...]) -> Size:
         if size is None:
@@ -292,9 +297,7 @@ class ImageGenerator:
                 param="style_references",
             )
         # Everything that costs nothing is checked before any image is fetched or decoded.
-        model = self.model(req.model, catalog.DEFAULT_STYLE_REFERENCE_MODEL)
-        variant = model.variant(force) if force and model.output not in ("any", force) else None
-        model = variant or model
+        model = self._forced(self.model(req.model, catalog.DEFAULT_STYLE_REFERENCE_MODEL), force)
         images = [(source.field, self.inputs.read(source)) for source in sources]
         return self.styles.create_inline(user_id, images, model=model.id).id
 

@@ -13,8 +13,12 @@ import binascii
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
+from PIL import Image
+
+from atelier.catalog import ImageLimits
 from atelier.errors import AtelierError, InvalidRequest
 from atelier.fetching import ImageFetcher
+from atelier.uploads import open_image, open_mask
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,16 @@ class ImageInputs:
     def __init__(self, fetcher: ImageFetcher, max_bytes: int) -> None:
         self.fetcher = fetcher
         self.max_bytes = max_bytes
+
+    def open(self, source: ImageSource, limits: ImageLimits) -> Image.Image:
+        """The image of ``source``, read and checked against ``limits`` (see uploads)."""
+        return open_image(self.read(source), source.field, limits)
+
+    def open_mask(
+        self, source: ImageSource, limits: ImageLimits, size: tuple[int, int]
+    ) -> Image.Image:
+        """The mask of ``source`` for an image of ``size`` (see uploads.open_mask)."""
+        return open_mask(self.read(source), source.field, limits, size)
 
     def read(self, source: ImageSource) -> bytes:
         if source.data is not None:

@@ -55,7 +55,6 @@ class Form:
     fields: dict[str, Any]
     files: dict[str, bytes]
     file_lists: dict[str, list[bytes]] = field(default_factory=dict)
-    is_json: bool = False
 
     def parse(self, model: type[M]) -> M:
         """The fields as ``model``; problems are reported like JSON body problems."""
@@ -149,7 +148,7 @@ async def read_request(request: Request) -> Form:
             raise InvalidJson("the request body is not valid JSON") from None
         if not isinstance(body, dict):
             raise InvalidRequest("the request body must be a JSON object")
-        return Form(body, {}, is_json=True)
+        return Form(body, {})
     return await read_form(request)
 
 

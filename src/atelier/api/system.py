@@ -34,8 +34,8 @@ async def list_models(services: ServicesDep) -> dict[str, object]:
     engine = services.engine
     stats = engine.stats()  # one reading for every row
     prices = services.prices
-    operator = [catalog.operator_model(model_id) for model_id in sorted(catalog.THIRD_PARTY_MODELS)]
-    served = [m for m in (*catalog.MODEL_LIST, *operator) if engine.serving_id(m) is not None]
+    candidates = (*catalog.MODEL_LIST, *catalog.OPERATOR_MODELS.values())
+    served = [m for m in candidates if engine.serving_id(m) is not None]
     rows = [
         {
             "id": model.id,

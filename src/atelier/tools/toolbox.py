@@ -18,7 +18,6 @@ from atelier.prices import Prices
 from atelier.requests import Delivery
 from atelier.tools.base import Erasing, Matting, Upscaling
 from atelier.tools.vectorizer import VectorizeOptions, vectorize
-from atelier.uploads import open_image, open_mask
 
 
 @dataclass(frozen=True)
@@ -45,13 +44,10 @@ class Toolbox:
         self.upscaler = upscaler
         self.eraser = eraser
 
-    def _open(self, source: ImageSource, limits: catalog.ImageLimits) -> Image.Image:
-        return open_image(self.inputs.read(source), source.field, limits)
-
     def vectorize(
         self, user_id: str, source: ImageSource, options: VectorizeOptions, delivery: Delivery
     ) -> ToolResult:
-        image = self._open(source, catalog.IMAGE_LIMITS)
+        image = self.inputs.open(source, catalog.IMAGE_LIMITS)
         return self._run(
             user_id,
             "vectorization",
@@ -62,13 +58,13 @@ class Toolbox:
     def remove_background(
         self, user_id: str, source: ImageSource, delivery: Delivery
     ) -> ToolResult:
-        image = self._open(source, catalog.IMAGE_LIMITS)
+        image = self.inputs.open(source, catalog.IMAGE_LIMITS)
         return self._run(
             user_id, "background_removal", delivery, lambda: RasterImage(self.remover.remove(image))
         )
 
     def crisp_upscale(self, user_id: str, source: ImageSource, delivery: Delivery) -> ToolResult:
-        image = self._open(source, catalog.SMALL_IMAGE_LIMITS)
+        image = self.inputs.open(source, catalog.SMALL_IMAGE_LIMITS)
         return self._run(
             user_id, "crisp_upscale", delivery, lambda: RasterImage(self.upscaler.crisp(image))
         )
@@ -81,7 +77,7 @@ class Toolbox:
         price_key: str = "creative_upscale",
     ) -> ToolResult:
         """creativeUpscale; the deprecated clarityUpscale and generativeUpscale run it too."""
-        image = self._open(source, catalog.IMAGE_LIMITS)
+        image = self.inputs.open(source, catalog.IMAGE_LIMITS)
         size = creative_input_size(image.width, image.height)
         if size != image.size:
             image = image.resize(size, Image.Resampling.LANCZOS)
@@ -96,10 +92,8 @@ class Toolbox:
             raise InvalidRequest(
                 "mask is required: send it as a file part named 'mask' (or mask_url)", "mask"
             )
-        image = self._open(source, catalog.SMALL_IMAGE_LIMITS)
-        opened = open_mask(
-            self.inputs.read(mask), mask.field, catalog.SMALL_IMAGE_LIMITS, image.size
-        )
+        image = self.inputs.open(source, catalog.SMALL_IMAGE_LIMITS)
+        opened = self.inputs.open_mask(mask, catalog.SMALL_IMAGE_LIMITS, image.size)
         return self._run(
             user_id, "erase_region", delivery, lambda: RasterImage(self.eraser.erase(image, opened))
         )
