@@ -130,3 +130,16 @@ def test_images_kept_with_expire_false_are_deleted_by_the_cli(server: Server) ->
     assert httpx.get(image["url"]).status_code == 404
     again = run_cli(server.data_dir, "images", "delete", "--id", image["image_id"])
     assert again.returncode == 1 and json.loads(again.stderr)["code"] == "not_found"
+
+
+def test_the_preview_server_imports_no_diffusion_stack() -> None:
+    """torch and diffusers take seconds to import: only the diffusers engine may load them."""
+    import subprocess
+    import sys
+
+    code = "import sys, atelier.app, atelier.cli; print(sorted({'torch', 'diffusers'} & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from atelier import catalog
 from atelier.delivery import Charging
-from atelier.engines.diffusion.prompts import STYLE_TEMPLATES, SUBSTYLE_WORDS
+from atelier.engines.prompt_templates import STYLE_TEMPLATES, SUBSTYLE_WORDS
 from atelier.errors import AtelierError, InvalidRequest
 
 log = logging.getLogger("atelier")

@@ -28,7 +28,7 @@ from atelier.engines.base import (
     RasterImage,
 )
 from atelier.engines.batching import Batcher, Job
-from atelier.engines.diffusion.prompts import build_prompts
+from atelier.engines.prompt_templates import build_prompts
 from atelier.errors import InvalidRequest, ModelUnavailable
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
-"""Styles and substyles as prompt templates for diffusion models (data, not code)."""
+"""Styles and substyles as prompt words for text-conditioned models (data, not code): the
+diffusers engine builds its prompts from them, and the prompt enhancer reads them."""
 
 from __future__ import annotations
 
