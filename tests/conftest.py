@@ -1,15 +1,17 @@
-"""Test fixtures: real server processes on free ports, each in its own temporary data dir."""
+"""Test fixtures: real server processes on free ports, each in its own temporary data dir, and\nthe app in the test process (`InProcess`) for tests where the transport does not matter."""
 
 from __future__ import annotations
 
 import base64
 import io
+import itertools
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,7 +86,7 @@ class Server:
             self.process.wait(timeout=30)
 
     def create_user(self, credits: int = 1_000_000, email: str | None = None) -> tuple[str, str]:
-        """A fresh user with one token, made directly in the server's database."""
+        """A fresh user with one token, made through the domain API the CLI's `users create` calls."""
         accounts = Accounts(Database(self.data_dir / "atelier.sqlite3"))
         email = email or f"user-{time.monotonic_ns()}@example.com"
         user = accounts.create_user(email, "Test User", credits)
@@ -116,47 +118,84 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @dataclass
 class InProcess:
-    """The app in this process (no server, no sockets): the fast layer for rules and bad input.
+    """The app in this process, no server and no sockets: the fast layer for rules and bad input.
 
-    Users are made through the domain API of the app's own services."""
+    It has the methods of `Server` that tests use. Users are made through the domain API of the
+    app's own services; its image URLs start with `url`, which `fetch` serves from the app."""
 
     app: Any
+    url: str
+    data_dir: Path
 
-    def create_user(self, credits: int = 1_000_000) -> str:
+    def create_user(self, credits: int = 1_000_000, email: str | None = None) -> tuple[str, str]:
         accounts = self.app.state.services.accounts
-        user = accounts.create_user(f"user-{time.monotonic_ns()}@example.com", "Test", credits)
-        return str(accounts.create_token(user.id))
+        email = email or f"user-{time.monotonic_ns()}@example.com"
+        user = accounts.create_user(email, "Test User", credits)
+        return str(accounts.create_token(user.id)), email
 
-    def client(self, token: str | None = None) -> Any:
+    def http(self, token: str | None = None) -> httpx.Client:
         from fastapi.testclient import TestClient
 
+        class AppClient(TestClient):
+            """A client whose `with` block only closes it, as an httpx.Client's does (a
+            TestClient's would run the app's start-up and shut-down again)."""
+
+            def __enter__(self) -> AppClient:
+                return self
+
+            def __exit__(self, *exc_info: object) -> None:
+                self.close()
+
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return TestClient(self.app, headers=headers)
+        # An unexpected error is a 500 response, as a client of a server process sees it.
+        return AppClient(
+            self.app, base_url=self.url, headers=headers, raise_server_exceptions=False
+        )
 
     def balance(self, token: str) -> int:
-        return int(self.client(token).get("/v1/users/me").json()["credits"])
+        return int(self.http(token).get("/v1/users/me").json()["credits"])
 
 
-@pytest.fixture(scope="session")
-def in_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+# The in-process apps running, by the base of their URLs (for `fetch`), and a number for each.
+_IN_PROCESS: dict[str, InProcess] = {}
+_APP_NUMBERS = itertools.count()
+
+
+@contextmanager
+def in_process_app(data_dir: Path, **settings: Any) -> Iterator[InProcess]:
+    """`create_app(Settings(...))` in this process, started and shut down like a server."""
     from fastapi.testclient import TestClient
 
     from atelier.app import create_app
     from atelier.config import Settings
 
-    data_dir = tmp_path_factory.mktemp("in-process") / "data"
-    app = create_app(Settings(data_dir=data_dir, bootstrap_email=""))
-    with TestClient(app):  # runs the app's start-up and shut-down once for the session
-        yield InProcess(app)
+    url = f"http://in-process-{next(_APP_NUMBERS)}.test"
+    app = create_app(Settings(data_dir=data_dir, public_url=url, bootstrap_email="", **settings))
+    with TestClient(app):  # runs the app's start-up and shut-down once
+        _IN_PROCESS[url] = InProcess(app, url, data_dir)
+        try:
+            yield _IN_PROCESS[url]
+        finally:
+            del _IN_PROCESS[url]
+
+
+@pytest.fixture(scope="session")
+def in_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    with in_process_app(tmp_path_factory.mktemp("in-process") / "data") as app:
+        yield app
 
 
 @pytest.fixture
-def local(in_process: InProcess) -> Iterator[Any]:
-    """An in-process client (httpx's API) of a fresh user with a large balance."""
-    # Not entered as a context manager: that would run the app's start-up and shut-down again.
-    client = in_process.client(in_process.create_user())
-    yield client
-    client.close()
+def local_token(in_process: InProcess) -> str:
+    """A fresh user of the in-process app, with a large balance (as `token` of the server)."""
+    return in_process.create_user()[0]
+
+
+@pytest.fixture
+def local(in_process: InProcess, local_token: str) -> Iterator[httpx.Client]:
+    """An in-process client (httpx's API) of `local_token`'s user (as `http` of the server)."""
+    with in_process.http(local_token) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
@@ -221,7 +260,9 @@ def square_mask(size: tuple[int, int], box: tuple[int, int, int, int]) -> Image.
 
 
 def fetch(url: str) -> httpx.Response:
-    response = httpx.get(url, timeout=30)  # image URLs are public: no Authorization header
+    """GET an image URL (public: no Authorization header), from an in-process app if it is one."""
+    app = next((app for base, app in _IN_PROCESS.items() if url.startswith(base + "/")), None)
+    response = app.http().get(url) if app else httpx.get(url, timeout=30)
     assert response.status_code == 200, response.text
     return response
 

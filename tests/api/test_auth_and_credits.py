@@ -1,19 +1,20 @@
-"""Tokens, /v1/users/me, and the credit rules: exact, atomic, nothing charged on failure."""
+"""Tokens, /v1/users/me, and the credit rules: exact, atomic, nothing charged on failure.
+
+Rules run in process; the SDK, the CLI while serving and concurrency use the live server."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import openai
 import pytest
 
-from tests.conftest import Server, error_of, run_cli
+from tests.conftest import InProcess, Server, error_of, run_cli
 
 
-def test_users_me(server: Server) -> None:
-    token, email = server.create_user(credits=1234)
-    body = server.http(token).get("/v1/users/me").json()
+def test_users_me(in_process: InProcess) -> None:
+    token, email = in_process.create_user(credits=1234)
+    body = in_process.http(token).get("/v1/users/me").json()
     assert body == {"id": body["id"], "credits": 1234, "email": email, "name": "Test User"}
 
 
@@ -21,9 +22,11 @@ def test_users_me(server: Server) -> None:
     "headers",
     [{}, {"Authorization": "Bearer atl_unknown"}, {"Authorization": "Basic dXNlcjpwYXNz"}],
 )
-def test_requests_without_a_valid_token_are_401(server: Server, headers: dict[str, str]) -> None:
+def test_requests_without_a_valid_token_are_401(
+    in_process: InProcess, headers: dict[str, str]
+) -> None:
     for method, path in [("GET", "/v1/users/me"), ("POST", "/v1/images/generations")]:
-        response = httpx.request(method, server.url + path, headers=headers, json={"prompt": "x"})
+        response = in_process.http().request(method, path, headers=headers, json={"prompt": "x"})
         assert response.status_code == 401, response.text
         assert error_of(response)["code"] == "unauthorized"
 
@@ -50,14 +53,14 @@ def test_tokens_of_one_user_share_a_balance_and_revoked_tokens_stop_working(
     assert server.balance(first) == 60
 
 
-def test_not_enough_credits_is_402_and_charges_nothing(server: Server) -> None:
-    token, _ = server.create_user(credits=100)
-    response = server.http(token).post("/v1/images/generations", json={"prompt": "x", "n": 3})
+def test_not_enough_credits_is_402_and_charges_nothing(in_process: InProcess) -> None:
+    token, _ = in_process.create_user(credits=100)
+    response = in_process.http(token).post("/v1/images/generations", json={"prompt": "x", "n": 3})
     assert response.status_code == 402, response.text
     error = error_of(response)
     assert error["code"] == "not_enough_credits"
     assert "120" in str(error["message"]) and "100" in str(error["message"])
-    assert server.balance(token) == 100
+    assert in_process.balance(token) == 100
 
 
 def test_sdk_sees_402_as_an_api_status_error(server: Server) -> None:
@@ -96,6 +99,6 @@ def test_concurrent_requests_charge_every_delivered_image_exactly_once(server: S
     assert server.balance(token) == 100_000 - sum(charged)
 
 
-def test_unknown_route_and_method_use_the_error_envelope(server: Server) -> None:
-    assert error_of(httpx.get(server.url + "/v1/nope"))["code"] == "not_found"
-    assert httpx.get(server.url + "/v1/images/generations").status_code == 405
+def test_unknown_route_and_method_use_the_error_envelope(in_process: InProcess) -> None:
+    assert error_of(in_process.http().get("/v1/nope"))["code"] == "not_found"
+    assert in_process.http().get("/v1/images/generations").status_code == 405

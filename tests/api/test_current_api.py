@@ -1,6 +1,7 @@
-"""Recraft's current API through the live server: V4 model ids, sizes as aspect ratios, forced
-raster/vector output, outpaint, explore, JSON bodies with image URLs, and the delivery options
-(expire, upscale, calculate_features, block_nsfw, revised_prompt)."""
+"""Recraft's current API: V4 model ids, sizes as aspect ratios, forced raster/vector output,
+outpaint, explore, JSON bodies with image URLs, and the delivery options (expire, upscale,
+calculate_features, block_nsfw, revised_prompt). In process; the OpenAI SDK's fields go to the
+live server."""
 
 from __future__ import annotations
 
@@ -17,16 +18,16 @@ from openai import OpenAI
 from PIL import Image, ImageChops
 
 from tests.conftest import (
-    Server,
+    InProcess,
     assert_rejected,
     decoded,
     encode,
     error_of,
     fetch,
+    in_process_app,
     logo,
     photo,
     square_mask,
-    start_server,
 )
 
 
@@ -44,8 +45,8 @@ def generate(http: httpx.Client, path: str = "/v1/images/generations", **body: A
     return response.json()
 
 
-def test_models_list_in_recrafts_shape(http: httpx.Client) -> None:
-    rows = {row["id"]: row for row in http.get("/v1/models").json()["data"]}
+def test_models_list_in_recrafts_shape(local: httpx.Client) -> None:
+    rows = {row["id"]: row for row in local.get("/v1/models").json()["data"]}
     for model_id in ("recraftv4_1", "recraftv4_1_pro_vector", "recraftv3", "recraft20b", "refm1"):
         row = rows[model_id]
         assert {"id", "name", "created", "input_modalities", "output_modalities", "pricing"} <= set(
@@ -70,34 +71,34 @@ def test_models_list_in_recrafts_shape(http: httpx.Client) -> None:
     ],
 )
 def test_v4_models_sizes_and_prices(
-    http: httpx.Client, model: str, size: str | None, expected: tuple[int, int], credits: int
+    local: httpx.Client, model: str, size: str | None, expected: tuple[int, int], credits: int
 ) -> None:
     body = {"model": model, "response_format": "b64_json", **({"size": size} if size else {})}
-    result = generate(http, **body)
+    result = generate(local, **body)
     assert result["credits"] == credits
     assert decoded(result["data"][0]).size == expected
 
 
-def test_forced_output_endpoints(http: httpx.Client) -> None:
-    vector = generate(http, "/v1/images/generations/vector", model="recraftv4_1")
+def test_forced_output_endpoints(local: httpx.Client) -> None:
+    vector = generate(local, "/v1/images/generations/vector", model="recraftv4_1")
     assert vector["credits"] == 80
     svg = fetch(vector["data"][0]["url"])
     assert svg.headers["content-type"] == "image/svg+xml"
     ET.fromstring(svg.content)
     assert (
-        generate(http, model="recraftv4_1_vector")["data"][0]["url"].split("?")[0].endswith(".svg")
+        generate(local, model="recraftv4_1_vector")["data"][0]["url"].split("?")[0].endswith(".svg")
     )
-    raster = generate(http, "/v1/images/generations/raster", model="recraftv3")
+    raster = generate(local, "/v1/images/generations/raster", model="recraftv3")
     assert raster["credits"] == 40 and ".png?" in raster["data"][0]["url"]
     assert_rejected(
-        http.post(
+        local.post(
             "/v1/images/generations/raster",
             json={"prompt": "x", "style": "vector_illustration"},
         ),
         "style",
         "raster",
     )
-    forced = generate(http, "/v1/images/generations/raster", model="recraftv4_1_vector")
+    forced = generate(local, "/v1/images/generations/raster", model="recraftv4_1_vector")
     assert forced["credits"] == 35 and ".png?" in forced["data"][0]["url"]
 
 
@@ -133,10 +134,10 @@ def test_bad_generation_fields(
     assert balance(local) == before
 
 
-def test_v4_prompts_may_be_long(http: httpx.Client) -> None:
-    generate(http, prompt="a fox " * 1000, model="recraftv4_1")  # 6,000 bytes
+def test_v4_prompts_may_be_long(local: httpx.Client) -> None:
+    generate(local, prompt="a fox " * 1000, model="recraftv4_1")  # 6,000 bytes
     assert_rejected(
-        http.post("/v1/images/generations", json={"prompt": "a fox " * 1000}), "prompt", "1000"
+        local.post("/v1/images/generations", json={"prompt": "a fox " * 1000}), "prompt", "1000"
     )
 
 
@@ -149,8 +150,8 @@ def test_openai_sdk_fields_are_accepted(client: OpenAI) -> None:
     assert response.data[0].revised_prompt == "a lighthouse"
 
 
-def test_form_generation_body(http: httpx.Client) -> None:
-    response = http.post(
+def test_form_generation_body(local: httpx.Client) -> None:
+    response = local.post(
         "/v1/images/generations",
         data={"prompt": "a fox", "model": "recraftv4_1", "size": "1:1", "n": "2"},
     )
@@ -158,29 +159,28 @@ def test_form_generation_body(http: httpx.Client) -> None:
     assert response.json()["credits"] == 70 and len(response.json()["data"]) == 2
 
 
-def test_expire_false_keeps_the_image(http: httpx.Client) -> None:
+def test_expire_false_keeps_the_image(local: httpx.Client) -> None:
     def expires(result: dict[str, Any]) -> int:
         return int(result["data"][0]["url"].split("expires=")[1].split("&")[0])
 
-    kept = generate(http, expire=False)
+    kept = generate(local, expire=False)
     assert expires(kept) > time.time() + 100 * 365 * 86400
     fetch(kept["data"][0]["url"])
-    normal = generate(http, expire=True)
+    normal = generate(local, expire=True)
     assert expires(normal) <= time.time() + 86400 + 5
 
 
-def test_calculate_features_scores_each_image(http: httpx.Client) -> None:
-    result = generate(http, calculate_features=True, n=2, block_nsfw=True)
+def test_calculate_features_scores_each_image(local: httpx.Client) -> None:
+    result = generate(local, calculate_features=True, n=2, block_nsfw=True)
     scores = [item["features"]["nsfw_score"] for item in result["data"]]
     assert all(0 <= s < 0.8 for s in scores)
-    plain = generate(http)
+    plain = generate(local)
     assert "features" not in plain["data"][0]
 
 
 def test_block_nsfw_refuses_and_charges_nothing(tmp_path: Path) -> None:
     # A threshold no image stays under stands in for an NSFW result: the path is the same.
-    strict = start_server(tmp_path, ATELIER_NSFW_THRESHOLD="1e-30")
-    try:
+    with in_process_app(tmp_path / "data", nsfw_threshold=1e-30) as strict:
         token = strict.create_user(credits=1000)[0]
         with strict.http(token) as http:
             body = {"prompt": "x", "block_nsfw": True, "random_seed": 1}
@@ -188,19 +188,17 @@ def test_block_nsfw_refuses_and_charges_nothing(tmp_path: Path) -> None:
             assert response.status_code == 422 and error_of(response)["code"] == "nsfw_blocked"
             assert strict.balance(token) == 1000
             assert generate(http)["credits"] == 40  # without block_nsfw it is delivered
-    finally:
-        strict.stop()
 
 
-def test_upscale_option_runs_the_upscaler_and_is_priced(http: httpx.Client) -> None:
-    result = generate(http, upscale="upscale4mp", response_format="b64_json")
+def test_upscale_option_runs_the_upscaler_and_is_priced(local: httpx.Client) -> None:
+    result = generate(local, upscale="upscale4mp", response_format="b64_json")
     assert result["credits"] == 40 + 4
     assert decoded(result["data"][0]).size == (2048, 2048)
 
 
-def test_billing_query_is_accepted(http: httpx.Client) -> None:
+def test_billing_query_is_accepted(local: httpx.Client) -> None:
     for billing in ("api", "subscription"):
-        response = http.post(f"/v1/images/generations?billing={billing}", json={"prompt": "x"})
+        response = local.post(f"/v1/images/generations?billing={billing}", json={"prompt": "x"})
         assert response.status_code == 200, response.text
 
 
@@ -227,13 +225,18 @@ MASK = square_mask((320, 256), (100, 60, 220, 180))
     ],
 )
 def test_json_bodies_with_data_urls(
-    server: Server, http: httpx.Client, token: str, path: str, body: dict[str, Any], credits: int
+    in_process: InProcess,
+    local: httpx.Client,
+    local_token: str,
+    path: str,
+    body: dict[str, Any],
+    credits: int,
 ) -> None:
-    before = server.balance(token)
-    response = http.post(path, json={"image_url": data_url(SOURCE, "WEBP"), **body})
+    before = in_process.balance(local_token)
+    response = local.post(path, json={"image_url": data_url(SOURCE, "WEBP"), **body})
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["credits"] == credits and server.balance(token) == before - credits
+    assert result["credits"] == credits and in_process.balance(local_token) == before - credits
     item = result["image"] if "image" in result else result["data"][0]
     assert fetch(item["url"]).content
 
@@ -270,8 +273,8 @@ def test_file_and_url_together_are_refused(local: httpx.Client) -> None:
 # -- outpaint ---------------------------------------------------------------------------------
 
 
-def test_outpaint_keeps_the_original_pixels(http: httpx.Client) -> None:
-    response = http.post(
+def test_outpaint_keeps_the_original_pixels(local: httpx.Client) -> None:
+    response = local.post(
         "/v1/images/outpaint",
         data={"prompt": "more sea", "expand_left": "100", "expand_top": "20",
               "response_format": "b64_json"},
@@ -290,9 +293,9 @@ def test_outpaint_keeps_the_original_pixels(http: httpx.Client) -> None:
     [({"zoom_out_percentage": "50"}, (480, 384)), ({"size": "1024x1024"}, (1024, 1024))],
 )
 def test_outpaint_by_zoom_or_size(
-    http: httpx.Client, fields: dict[str, str], size: tuple[int, int]
+    local: httpx.Client, fields: dict[str, str], size: tuple[int, int]
 ) -> None:
-    response = http.post(
+    response = local.post(
         "/v1/images/outpaint",
         data={"prompt": "more", "response_format": "b64_json", **fields},
         files={"image": ("p.png", encode(SOURCE))},
@@ -325,20 +328,20 @@ def test_outpaint_bad_inputs(
 # -- explore ----------------------------------------------------------------------------------
 
 
-def test_explore_and_explore_similar(server: Server, http: httpx.Client) -> None:
-    explored = generate(http, "/v1/images/explore")
+def test_explore_and_explore_similar(in_process: InProcess, local: httpx.Client) -> None:
+    explored = generate(local, "/v1/images/explore")
     assert len(explored["data"]) == 4 and explored["credits"] == 160
     urls = {item["url"] for item in explored["data"]}
     assert len({fetch(url).content for url in urls}) == 4  # four different images
     source = explored["data"][0]["image_id"]
-    similar = http.post(
+    similar = local.post(
         "/v1/images/explore/similar",
         json={"source_image_id": source, "similarity": 5, "response_format": "b64_json"},
     )
     assert similar.status_code == 200, similar.text
     closest = decoded(similar.json()["data"][0])
     loose = decoded(
-        http.post(
+        local.post(
             "/v1/images/explore/similar",
             json={"source_image_id": source, "similarity": 1, "response_format": "b64_json"},
         ).json()["data"][0]
@@ -350,21 +353,21 @@ def test_explore_and_explore_similar(server: Server, http: httpx.Client) -> None
         return sum(i * n for i, n in enumerate(diff.histogram())) / (image.width * image.height)
 
     assert distance(closest) < distance(loose)
-    other = server.create_user()[0]
-    with server.http(other) as stranger:
+    other = in_process.create_user()[0]
+    with in_process.http(other) as stranger:
         response = stranger.post(
             "/v1/images/explore/similar", json={"source_image_id": source, "similarity": 3}
         )
     assert response.status_code == 404 and error_of(response)["param"] == "source_image_id"
     assert_rejected(
-        http.post("/v1/images/explore/similar", json={"source_image_id": source, "similarity": 6}),
+        local.post("/v1/images/explore/similar", json={"source_image_id": source, "similarity": 6}),
         "similarity",
         "5",
     )
 
 
-def test_variate_takes_a_model(http: httpx.Client) -> None:
-    response = http.post(
+def test_variate_takes_a_model(local: httpx.Client) -> None:
+    response = local.post(
         "/v1/images/variateImage",
         data={"size": "1:1", "model": "recraftv4_1", "image_format": "webp"},
         files={"image": ("p.png", encode(logo()))},
@@ -374,10 +377,10 @@ def test_variate_takes_a_model(http: httpx.Client) -> None:
 
 
 def test_style_references_make_a_style_inline(
-    server: Server, http: httpx.Client, token: str
+    in_process: InProcess, local: httpx.Client, local_token: str
 ) -> None:
-    before = server.balance(token)
-    response = http.post(
+    before = in_process.balance(local_token)
+    response = local.post(
         "/v1/images/generations",
         data={"prompt": "a fox", "response_format": "b64_json"},
         files=[("style_references", ("a.png", encode(logo()))),
@@ -385,16 +388,18 @@ def test_style_references_make_a_style_inline(
     )  # fmt: skip
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["credits"] == 40 and server.balance(token) == before - 40  # V4 Styles, once
-    style = http.get(f"/v1/styles/{result['style_id']}").json()
+    assert (
+        result["credits"] == 40 and in_process.balance(local_token) == before - 40
+    )  # V4 Styles, once
+    style = local.get(f"/v1/styles/{result['style_id']}").json()
     assert style["id"] == result["style_id"] and style["model"] == "recraftv4_styles"
     by_url = generate(
-        http, "/v1/images/generations/vector", style_reference_urls=[data_url(logo())]
+        local, "/v1/images/generations/vector", style_reference_urls=[data_url(logo())]
     )
     assert by_url["style_id"] and by_url["data"][0]["url"].split("?")[0].endswith(".svg")
     assert by_url["credits"] == 80
     assert_rejected(
-        http.post(
+        local.post(
             "/v1/images/generations",
             json={"prompt": "x", "style": "icon", "style_reference_urls": [data_url(logo())]},
         ),

@@ -1,4 +1,5 @@
-"""The re-sellers' dialects of POST /v1/images/generations, and real third-party clients."""
+"""The re-sellers' dialects of POST /v1/images/generations (in process), and real third-party
+clients (the OpenAI SDK, LiteLLM) against the live server."""
 
 from __future__ import annotations
 
@@ -15,27 +16,28 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 
 from tests.conftest import (
+    InProcess,
     Server,
     assert_rejected,
     encode,
     error_of,
     fetch,
     free_port,
+    in_process_app,
     photo,
-    start_server,
 )
 
 
-def generate(server: Server, token: str, body: dict[str, object]) -> httpx.Response:
+def generate(server: Server | InProcess, token: str, body: dict[str, object]) -> httpx.Response:
     return server.http(token).post("/v1/images/generations", json=body)
 
 
 # --- AI/ML API -------------------------------------------------------------------------------
 
 
-def test_aimlapi_quick_example(server: Server, token: str) -> None:
+def test_aimlapi_quick_example(in_process: InProcess, local_token: str) -> None:
     response = generate(
-        server, token, {"prompt": "A T-Rex relaxing on a beach", "model": "recraft-v3"}
+        in_process, local_token, {"prompt": "A T-Rex relaxing on a beach", "model": "recraft-v3"}
     )
     assert response.status_code == 201, response.text
     (image,) = response.json()["images"]
@@ -45,7 +47,7 @@ def test_aimlapi_quick_example(server: Server, token: str) -> None:
     assert image["file_size"] == len(served.content)
     assert image["file_name"].endswith(".webp")
     assert Image.open(io.BytesIO(served.content)).size == (1024, 1024)
-    assert server.balance(token) == 1_000_000 - 40
+    assert in_process.balance(local_token) == 1_000_000 - 40
 
 
 @pytest.mark.parametrize(
@@ -63,23 +65,27 @@ def test_aimlapi_quick_example(server: Server, token: str) -> None:
     ],
 )
 def test_aimlapi_image_sizes(
-    server: Server, token: str, image_size: object, expected: tuple[int, int]
+    in_process: InProcess, local_token: str, image_size: object, expected: tuple[int, int]
 ) -> None:
     body = {"prompt": "x", "model": "recraft-v3", "image_size": image_size}
-    image = generate(server, token, body).json()["images"][0]
+    image = generate(in_process, local_token, body).json()["images"][0]
     assert Image.open(io.BytesIO(fetch(image["url"]).content)).size == expected
 
 
-def test_aimlapi_style_substyle_colors_and_num_images(server: Server, token: str) -> None:
-    response = generate(server, token, {
+def test_aimlapi_style_substyle_colors_and_num_images(
+    in_process: InProcess, local_token: str
+) -> None:
+    response = generate(in_process, local_token, {
         "prompt": "x", "model": "recraft-v3", "num_images": 2,
         "style": "digital_illustration/2d_art_poster", "colors": [{"r": 0, "g": 200, "b": 0}],
     })  # fmt: skip
     assert response.status_code == 201, response.text
     assert len(response.json()["images"]) == 2
-    assert server.balance(token) == 1_000_000 - 80
+    assert in_process.balance(local_token) == 1_000_000 - 80
     vector = generate(
-        server, token, {"prompt": "x", "model": "recraft-v3", "style": "vector_illustration"}
+        in_process,
+        local_token,
+        {"prompt": "x", "model": "recraft-v3", "style": "vector_illustration"},
     )
     image = vector.json()["images"][0]
     assert image["content_type"] == "image/svg+xml" and image["file_name"].endswith(".svg")
@@ -109,37 +115,39 @@ def test_aimlapi_style_substyle_colors_and_num_images(server: Server, token: str
     ],
 )
 def test_dialect_errors_name_the_field_and_the_accepted_forms(
-    server: Server, token: str, body: dict[str, object], param: str, hint: str
+    in_process: InProcess, local_token: str, body: dict[str, object], param: str, hint: str
 ) -> None:
-    assert_rejected(generate(server, token, body), param, hint)
-    assert server.balance(token) == 1_000_000
+    assert_rejected(generate(in_process, local_token, body), param, hint)
+    assert in_process.balance(local_token) == 1_000_000
 
 
-def test_non_object_body_names_the_accepted_forms(server: Server, token: str) -> None:
-    response = generate(server, token, ["prompt"])  # type: ignore[arg-type]
+def test_non_object_body_names_the_accepted_forms(in_process: InProcess, local_token: str) -> None:
+    response = generate(in_process, local_token, ["prompt"])  # type: ignore[arg-type]
     assert response.status_code == 400
 
 
 # --- DALL-E format ---------------------------------------------------------------------------
 
 
-def test_dalle_format_example_and_its_extra_sizes(server: Server, token: str) -> None:
+def test_dalle_format_example_and_its_extra_sizes(in_process: InProcess, local_token: str) -> None:
     body = {
         "model": "recraftv3",
         "prompt": "woman wear glasses",
         "size": "1024x512",
         "response_format": "url",
     }
-    response = generate(server, token, body)
+    response = generate(in_process, local_token, body)
     assert response.status_code == 200, response.text
     assert isinstance(response.json()["created"], int)
     url = response.json()["data"][0]["url"]
     assert Image.open(io.BytesIO(fetch(url).content)).size == (1024, 512)
-    b64 = generate(server, token, {**body, "size": "1366x768", "response_format": "b64_json"})
+    b64 = generate(
+        in_process, local_token, {**body, "size": "1366x768", "response_format": "b64_json"}
+    )
     data = base64.b64decode(b64.json()["data"][0]["b64_json"])
     assert Image.open(io.BytesIO(data)).size == (1366, 768)
     # The extra sizes belong to the DALL-E format only; a Recraft body does not take them.
-    recraft = generate(server, token, {**body, "style": "digital_illustration"})
+    recraft = generate(in_process, local_token, {**body, "style": "digital_illustration"})
     assert recraft.status_code == 400 and error_of(recraft)["param"] == "size"
 
 
@@ -172,16 +180,16 @@ def image_host() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def fetching_server(image_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(
-        tmp_path_factory.mktemp("fetching"), ATELIER_IMAGE_FETCH_ALLOWED_HOSTS=f'["{image_host}"]'
-    )
-    yield server
-    server.stop()
+def fetching_server(
+    image_host: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcess]:
+    data_dir = tmp_path_factory.mktemp("fetching") / "data"
+    with in_process_app(data_dir, image_fetch_allowed_hosts=[image_host]) as app:
+        yield app
 
 
 def test_image_url_in_a_dalle_prompt_makes_it_image_to_image(
-    fetching_server: Server, image_host: str
+    fetching_server: InProcess, image_host: str
 ) -> None:
     token, _ = fetching_server.create_user(credits=1000)
     body = {"model": "recraftv3", "prompt": f"make it winter http://{image_host}/cat.png",
@@ -209,12 +217,12 @@ def test_image_url_in_a_dalle_prompt_makes_it_image_to_image(
     ],
 )
 def test_image_urls_that_may_not_or_cannot_be_fetched(
-    fetching_server: Server, image_host: str, url: str, code: str | None
+    fetching_server: InProcess, image_host: str, url: str, code: str | None
 ) -> None:
     token, _ = fetching_server.create_user(credits=1000)
     prompt = "make it winter " + url.format(host=image_host)
     response = generate(fetching_server, token, {"model": "recraftv3", "prompt": prompt})
-    if code is None:  # not an http(s) URL: no image-to-image, just text
+    if code is None:  # not an local(s) URL: no image-to-image, just text
         assert response.status_code == 200
         return
     assert response.status_code in (400, 422), response.text

@@ -1,5 +1,6 @@
-"""Every generative endpoint through a live server running the diffusers engine on a tiny,
-randomly initialised pipeline built by the test (no weights are downloaded)."""
+"""Every generative endpoint through the app running the diffusers engine on a tiny, randomly
+initialised pipeline built by the test (no weights are downloaded): in process, and the
+command line's `models` and `serve` with the engine configured by environment variables."""
 
 from __future__ import annotations
 
@@ -10,44 +11,43 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
+from atelier.engines.diffusion import DiffusionEngine
 from tests.conftest import (
-    Server,
+    InProcess,
     assert_same_image,
     decoded,
     encode,
     error_of,
     fetch,
+    in_process_app,
     square_mask,
-    start_server,
 )
 from tests.engines.original_checkpoint import single_file_model
 
-# An engine of the user's own, named by ATELIER_ENGINE="module:Class": the diffusers engine with
-# a model that breaks on one prompt, as a real model breaks on one input (NaNs, OOM).
-FAULTY_ENGINE = """
-from atelier.engines.diffusion import DiffusionEngine
-
 
 class FaultyDiffusionEngine(DiffusionEngine):
-    def __init__(self, *args, **kwargs):
+    """An engine of the user's own (engine="module:Class"): the diffusers engine with a model
+    that breaks on one prompt, as a real model breaks on one input (NaNs, OOM)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for model in self.models.values():
             model.text2img = breaks_on_poison(model.text2img)
 
 
-def breaks_on_poison(pipeline):
-    def call(**kwargs):
+def breaks_on_poison(pipeline: Any) -> Any:
+    def call(**kwargs: Any) -> Any:
         if any("POISON" in prompt for prompt in kwargs["prompt"]):
             raise RuntimeError("this prompt breaks the model")
         return pipeline(**kwargs)
 
     return call
-"""
 
 
 def diffusion_env(weights: Path) -> dict[str, str]:
@@ -62,15 +62,22 @@ def diffusion_env(weights: Path) -> dict[str, str]:
     }
 
 
+def diffusion_settings(weights: Path) -> dict[str, Any]:
+    """The settings `diffusion_env` gives a server, for an app in this process."""
+    models = {"recraftv3": weights, "recraftv4_1": weights, "flux1dev": weights}
+    return {"engine": "diffusers", "diffusion_models": models, "diffusion_steps": 2,
+            "diffusion_batch_wait_ms": 400}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def diffusion(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("diffusion"), **diffusion_env(tiny_weights))
-    yield server
-    server.stop()
+def diffusion(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    data_dir = tmp_path_factory.mktemp("diffusion") / "data"
+    with in_process_app(data_dir, **diffusion_settings(tiny_weights)) as app:
+        yield app
 
 
 @pytest.fixture
-def http(diffusion: Server) -> Iterator[httpx.Client]:
+def http(diffusion: InProcess) -> Iterator[httpx.Client]:
     token, _ = diffusion.create_user()
     with diffusion.http(token) as client:
         yield client
@@ -90,7 +97,7 @@ def test_text_to_image_sizes_n_and_seeds(http: httpx.Client) -> None:
     images = [decoded(d) for d in first.json()["data"]]
     assert [im.size for im in images] == [(1365, 1024)] * 2
     assert ImageChops.difference(images[0], images[1]).getbbox() is not None
-    again = decoded(http.post("/v1/images/generations", json=body).json()["data"][0])
+    again = decoded(http.post("/v1/images/generations", json={**body, "n": 1}).json()["data"][0])
     assert_same_image(again, images[0])
     assert first.json()["credits"] == 80
 
@@ -192,16 +199,12 @@ def test_atelier_models_and_startup_errors(tiny_weights: Path, tmp_path: Path) -
 
 
 def test_a_failing_request_in_a_batch_fails_alone_and_charges_nothing(
-    tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory
+    tiny_weights: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    plugins = tmp_path_factory.mktemp("plugins")
-    (plugins / "faulty_engine.py").write_text(FAULTY_ENGINE)
-    env = {**diffusion_env(tiny_weights), "PYTHONPATH": str(plugins),
-           "ATELIER_ENGINE": "faulty_engine:FaultyDiffusionEngine"}  # fmt: skip
-    server = start_server(tmp_path_factory.mktemp("faulty"), **env)
-    try:
-        token, _ = server.create_user(credits=1000)
-        with server.http(token) as http:
+    settings = {**diffusion_settings(tiny_weights), "engine": f"{__name__}:FaultyDiffusionEngine"}
+    with in_process_app(tmp_path / "data", **settings) as app:
+        token, _ = app.create_user(credits=1000)
+        with app.http(token) as http:
             before = forward_passes(http)
 
             def one(prompt: str) -> httpx.Response:
@@ -213,7 +216,5 @@ def test_a_failing_request_in_a_batch_fails_alone_and_charges_nothing(
             assert error_of(responses[1])["code"] == "internal_error"
             # One batch of all three failed, then each ran alone: 1 + 3 forward passes.
             assert forward_passes(http) - before == 4
-        assert server.balance(token) == 1000 - 2 * 40
-        assert "this prompt breaks the model" in server.log
-    finally:
-        server.stop()
+        assert app.balance(token) == 1000 - 2 * 40
+        assert "this prompt breaks the model" in caplog.text

@@ -1,4 +1,5 @@
-"""The generative edits through the live server, as the spec's examples send them."""
+"""The generative edits as the spec's examples send them: through the OpenAI SDK to the live
+server, the rest in process."""
 
 from __future__ import annotations
 
@@ -58,9 +59,9 @@ def test_masked_edits_change_only_the_mask(client: openai.OpenAI, endpoint: str)
         assert ImageChops.composite(diff, Image.new("RGB", source.size), inverse).getbbox() is None
 
 
-def test_vector_style_edit_gives_svg_at_the_vector_price(http: httpx.Client) -> None:
+def test_vector_style_edit_gives_svg_at_the_vector_price(local: httpx.Client) -> None:
     source = photo()
-    response = http.post(
+    response = local.post(
         "/v1/images/inpaint",
         data={"prompt": "moon", "style": "vector_illustration"},
         files={
@@ -76,10 +77,10 @@ def test_vector_style_edit_gives_svg_at_the_vector_price(http: httpx.Client) -> 
     assert (root.get("width"), root.get("height")) == ("320", "256")
 
 
-def test_vector_style_edit_keeps_to_the_colors_asked_for(http: httpx.Client) -> None:
+def test_vector_style_edit_keeps_to_the_colors_asked_for(local: httpx.Client) -> None:
     palette = ["#c81e1e", "#1e1ec8", "#f0f0f0"]
     controls = {"colors": [{"rgb": [int(c[i : i + 2], 16) for i in (1, 3, 5)]} for c in palette]}
-    response = http.post(
+    response = local.post(
         "/v1/images/imageToImage",
         data={"prompt": "moon", "style": "vector_illustration", "strength": "0.5",
               "controls": json.dumps(controls)},
@@ -104,9 +105,9 @@ def test_replace_background_keeps_the_subject(client: openai.OpenAI) -> None:
     assert result["credits"] == 40
 
 
-def test_variate_image_like_the_spec_curl_example(http: httpx.Client) -> None:
+def test_variate_image_like_the_spec_curl_example(local: httpx.Client) -> None:
     def variate(seed: int) -> httpx.Response:
-        response = http.post(
+        response = local.post(
             "/v1/images/variateImage",
             data={
                 "response_format": "url",
@@ -130,7 +131,7 @@ def test_variate_image_like_the_spec_curl_example(http: httpx.Client) -> None:
     assert again == image.content and other != image.content
 
 
-def test_nested_fields_as_json_string_and_json_part(http: httpx.Client) -> None:
+def test_nested_fields_as_json_string_and_json_part(local: httpx.Client) -> None:
     source, mask = photo(), square_mask((320, 256), (0, 0, 319, 255))
     green = json.dumps({"colors": [{"rgb": [0, 255, 0]}], "background_color": {"rgb": [0, 255, 0]}})
     for files in (
@@ -144,7 +145,7 @@ def test_nested_fields_as_json_string_and_json_part(http: httpx.Client) -> None:
         data = {"prompt": "x", "style": "digital_illustration", "response_format": "b64_json"}
         if "controls" not in files:
             data["controls"] = green
-        response = http.post("/v1/images/inpaint", data=data, files=files)
+        response = local.post("/v1/images/inpaint", data=data, files=files)
         assert response.status_code == 200, response.text
         out = decoded(response.json()["data"][0])
         assert out.getpixel((2, 2)) == (0, 255, 0)

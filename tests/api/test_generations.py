@@ -1,4 +1,5 @@
-"""POST /v1/images/generations through the OpenAI SDK and plain HTTP."""
+"""POST /v1/images/generations: through the OpenAI SDK to the live server, and its rules in
+process."""
 
 from __future__ import annotations
 
@@ -42,11 +43,9 @@ def test_exact_sizes(client: openai.OpenAI, size: str) -> None:
     assert Image.open(io.BytesIO(data)).size == (width, height)
 
 
-def test_n_images_are_all_charged_and_distinct(
-    http: httpx.Client, server: Server, token: str
-) -> None:
-    before = server.balance(token)
-    response = http.post(
+def test_n_images_are_all_charged_and_distinct(local: httpx.Client) -> None:
+    before = local.get("/v1/users/me").json()["credits"]
+    response = local.post(
         "/v1/images/generations",
         json={
             "prompt": "a lighthouse",
@@ -60,7 +59,7 @@ def test_n_images_are_all_charged_and_distinct(
     assert body["credits"] == 3 * 22
     assert len({d["b64_json"] for d in body["data"]}) == 3
     assert len({d["image_id"] for d in body["data"]}) == 3
-    assert server.balance(token) == before - 66
+    assert local.get("/v1/users/me").json()["credits"] == before - 66
     assert isinstance(body["created"], int)
 
 
@@ -73,9 +72,9 @@ def test_n_images_are_all_charged_and_distinct(
     ],
 )
 def test_vector_styles_give_svg_at_the_vector_price(
-    http: httpx.Client, payload: dict[str, str], price: int
+    local: httpx.Client, payload: dict[str, str], price: int
 ) -> None:
-    response = http.post("/v1/images/generations", json={"prompt": "a fox", **payload})
+    response = local.post("/v1/images/generations", json={"prompt": "a fox", **payload})
     assert response.status_code == 200, response.text
     assert response.json()["credits"] == price
     image = fetch(response.json()["data"][0]["url"])
@@ -85,8 +84,8 @@ def test_vector_styles_give_svg_at_the_vector_price(
     assert (root.get("width"), root.get("height")) == ("1024", "1024")
 
 
-def test_webp_when_asked(http: httpx.Client) -> None:
-    response = http.post(
+def test_webp_when_asked(local: httpx.Client) -> None:
+    response = local.post(
         "/v1/images/generations",
         json={"prompt": "a fox", "image_format": "webp", "size": "1280x1024"},
     )
@@ -96,9 +95,9 @@ def test_webp_when_asked(http: httpx.Client) -> None:
     assert (decoded.format, decoded.size) == ("WEBP", (1280, 1024))
 
 
-def test_same_seed_same_image_other_seed_other_image(http: httpx.Client) -> None:
+def test_same_seed_same_image_other_seed_other_image(local: httpx.Client) -> None:
     def make(seed: int, prompt: str = "mountain lake") -> str:
-        response = http.post(
+        response = local.post(
             "/v1/images/generations",
             json={"prompt": prompt, "random_seed": seed, "response_format": "b64_json"},
         )
@@ -109,8 +108,8 @@ def test_same_seed_same_image_other_seed_other_image(http: httpx.Client) -> None
     assert make(7) != make(7, "desert dunes")
 
 
-def test_controls_colors_and_background_color_steer_the_image(http: httpx.Client) -> None:
-    response = http.post(
+def test_controls_colors_and_background_color_steer_the_image(local: httpx.Client) -> None:
+    response = local.post(
         "/v1/images/generations",
         json={
             "prompt": "abstract shapes",
@@ -131,8 +130,8 @@ def test_controls_colors_and_background_color_steer_the_image(http: httpx.Client
     assert all(abs(a - b) < 40 for a, b in zip(corner, (250, 250, 20), strict=True)), corner
 
 
-def test_text_layout_is_accepted_with_the_spec_example(http: httpx.Client) -> None:
-    response = http.post(
+def test_text_layout_is_accepted_with_the_spec_example(local: httpx.Client) -> None:
+    response = local.post(
         "/v1/images/generations",
         json={
             "prompt": "cute red panda with a sign",
@@ -224,8 +223,8 @@ def test_bad_requests_are_400_with_the_field_and_charge_nothing(
     assert local.get("/v1/users/me").json()["credits"] == before
 
 
-def test_invalid_json_is_400(http: httpx.Client) -> None:
-    response = http.post(
+def test_invalid_json_is_400(local: httpx.Client) -> None:
+    response = local.post(
         "/v1/images/generations",
         content=b"{not json",
         headers={"Content-Type": "application/json"},
@@ -240,7 +239,7 @@ def test_sdk_raises_bad_request_with_our_message(client: openai.OpenAI) -> None:
     assert "size" in str(caught.value)
 
 
-def test_every_style_and_substyle_of_the_catalog_generates(http: httpx.Client) -> None:
+def test_every_style_and_substyle_of_the_catalog_generates(local: httpx.Client) -> None:
     for style, models in catalog.STYLES.items():
         for column, substyles in models.items():
             # V4 ids say their output themselves; for V2 and V3 the style decides.
@@ -248,7 +247,7 @@ def test_every_style_and_substyle_of_the_catalog_generates(http: httpx.Client) -
             model = "recraftv4_vector" if vector_v4 else column
             for substyle in (None, *substyles[:2]):
                 payload = {"prompt": "a cat", "style": style, "model": model, "substyle": substyle}
-                response = http.post(
+                response = local.post(
                     "/v1/images/generations", json={**payload, "response_format": "b64_json"}
                 )
                 assert response.status_code == 200, (payload, response.text)

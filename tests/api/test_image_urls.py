@@ -1,4 +1,5 @@
-"""The public, signed, expiring image links and the sweep that deletes expired images."""
+"""The public, signed, expiring image links and the sweep that deletes expired images, in
+process (`InProcess` serves its image URLs as a server does)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
 import pytest
 
-from tests.conftest import Server, error_of, fetch, start_server
+from tests.conftest import InProcess, error_of, fetch, in_process_app
 
 
-def make_image(server: Server, token: str) -> str:
+def make_image(server: InProcess, token: str) -> str:
     response = server.http(token).post("/v1/images/generations", json={"prompt": "a boat"})
     assert response.status_code == 200, response.text
     return str(response.json()["data"][0]["url"])
@@ -24,10 +24,10 @@ def with_query(url: str, **changes: str) -> str:
     return parts._replace(query=urlencode(query)).geturl()
 
 
-def test_url_is_absolute_public_and_signed(server: Server, token: str) -> None:
-    url = make_image(server, token)
+def test_url_is_absolute_public_and_signed(in_process: InProcess, local_token: str) -> None:
+    url = make_image(in_process, local_token)
     parts = urlsplit(url)
-    assert f"{parts.scheme}://{parts.netloc}" == server.url
+    assert f"{parts.scheme}://{parts.netloc}" == in_process.url
     query = parse_qs(parts.query)
     assert int(query["expires"][0]) > time.time() + 23 * 3600
     assert len(query["signature"][0]) >= 40
@@ -43,37 +43,36 @@ def test_url_is_absolute_public_and_signed(server: Server, token: str) -> None:
         lambda url: url.replace(".png", ".webp"),
     ],
 )
-def test_forged_urls_are_refused(server: Server, token: str, forge: object) -> None:
-    url = make_image(server, token)
-    response = httpx.get(forge(url))  # type: ignore[operator]
+def test_forged_urls_are_refused(in_process: InProcess, local_token: str, forge: object) -> None:
+    url = make_image(in_process, local_token)
+    response = in_process.http().get(forge(url))  # type: ignore[operator]
     assert response.status_code == 403, response.text
     assert error_of(response)["code"] == "forbidden"
 
 
-def test_expired_signed_url_is_404(server: Server, token: str) -> None:
-    # Sign an already-past expiry with the server's own key: the signature is right, the time not.
+def test_expired_signed_url_is_404(in_process: InProcess, local_token: str) -> None:
+    # Sign an already-past expiry with the in_process's own key: the signature is right, the time not.
     from atelier.storage.signing import UrlSigner, load_or_create_secret
 
-    signer = UrlSigner(load_or_create_secret(server.data_dir / "secret.key"), server.url)
-    name = urlsplit(make_image(server, token)).path.rsplit("/", 1)[1]
-    response = httpx.get(signer.url(name, int(time.time()) - 1))
+    signer = UrlSigner(load_or_create_secret(in_process.data_dir / "secret.key"), in_process.url)
+    name = urlsplit(make_image(in_process, local_token)).path.rsplit("/", 1)[1]
+    response = in_process.http().get(signer.url(name, int(time.time()) - 1))
     assert response.status_code == 404
     assert "expired" in str(error_of(response)["message"])
 
 
-def test_unknown_image_with_a_valid_signature_is_404(server: Server) -> None:
+def test_unknown_image_with_a_valid_signature_is_404(in_process: InProcess) -> None:
     from atelier.storage.signing import UrlSigner, load_or_create_secret
 
-    signer = UrlSigner(load_or_create_secret(server.data_dir / "secret.key"), server.url)
+    signer = UrlSigner(load_or_create_secret(in_process.data_dir / "secret.key"), in_process.url)
     url = signer.url("00000000-0000-4000-8000-000000000000.png", int(time.time()) + 60)
-    assert httpx.get(url).status_code == 404
+    assert in_process.http().get(url).status_code == 404
 
 
 def test_the_sweep_deletes_expired_images(tmp_path: Path) -> None:
-    server = start_server(
-        tmp_path, ATELIER_IMAGE_TTL_SECONDS="1", ATELIER_SWEEP_INTERVAL_SECONDS="0.2"
-    )
-    try:
+    with in_process_app(
+        tmp_path / "data", image_ttl_seconds=1, sweep_interval_seconds=0.2
+    ) as server:
         token, _ = server.create_user()
         url = make_image(server, token)
         name = urlsplit(url).path.rsplit("/", 1)[1]
@@ -83,6 +82,4 @@ def test_the_sweep_deletes_expired_images(tmp_path: Path) -> None:
         while stored.exists() and time.monotonic() < deadline:
             time.sleep(0.1)  # polling for the background sweep's effect
         assert not stored.exists()
-        assert httpx.get(url).status_code == 404
-    finally:
-        server.stop()
+        assert server.http().get(url).status_code == 404

@@ -1,4 +1,5 @@
-"""Operator settings: the per-user image rate limit (429 + Retry-After) and price overrides."""
+"""Operator settings: the per-user image rate limit (429 + Retry-After) and price overrides, in
+process; model files found by a server started from another directory."""
 
 from __future__ import annotations
 
@@ -7,22 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Server, encode, error_of, free_port, photo, start_server
+from tests.conftest import InProcess, Server, encode, error_of, free_port, in_process_app, photo
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(
-        tmp_path_factory.mktemp("limited"),
-        ATELIER_RATE_LIMIT_IMAGES="5",
-        ATELIER_RATE_LIMIT_WINDOW_SECONDS="600",
-        ATELIER_PRICES='{"raster_generation_v3": 7}',
-    )
-    yield server
-    server.stop()
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    with in_process_app(
+        tmp_path_factory.mktemp("limited") / "data",
+        rate_limit_images=5,
+        rate_limit_window_seconds=600,
+        prices={"raster_generation_v3": 7},
+    ) as app:
+        yield app
 
 
-def test_over_the_limit_is_429_with_retry_after_and_no_charge(limited: Server) -> None:
+def test_over_the_limit_is_429_with_retry_after_and_no_charge(limited: InProcess) -> None:
     token, _ = limited.create_user(credits=10_000)
     http = limited.http(token)
     assert http.post("/v1/images/generations", json={"prompt": "a", "n": 4}).status_code == 200
@@ -48,7 +48,7 @@ def test_default_limit_is_100_images_per_minute(tmp_path: Path) -> None:
     assert (settings.rate_limit_images, settings.rate_limit_window_seconds) == (100, 60.0)
 
 
-def test_prices_are_overridable(limited: Server) -> None:
+def test_prices_are_overridable(limited: InProcess) -> None:
     token, _ = limited.create_user(credits=10_000)
     response = limited.http(token).post("/v1/images/generations", json={"prompt": "a", "n": 2})
     assert response.json()["credits"] == 14

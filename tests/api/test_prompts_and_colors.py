@@ -1,4 +1,4 @@
-"""POST /v1/prompts/enhance, POST /v1/colors/optimize, GET /status and /ping over HTTP."""
+"""POST /v1/prompts/enhance, POST /v1/colors/optimize, GET /status and /ping, in process; the\nLLM behind the enhancer is a real HTTP server."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Server, assert_rejected, error_of, start_server
+from tests.conftest import InProcess, assert_rejected, error_of, in_process_app
 
 HEX = re.compile(r"#[0-9a-f]{6}")
 
@@ -21,28 +21,28 @@ HEX = re.compile(r"#[0-9a-f]{6}")
 
 
 def test_enhance_charges_one_unit_and_keeps_the_prompt(
-    http: httpx.Client, server: Server, token: str
+    local: httpx.Client, in_process: InProcess, local_token: str
 ) -> None:
-    before = server.balance(token)
-    response = http.post("/v1/prompts/enhance", json={"prompt": "two race cars on a track"})
+    before = in_process.balance(local_token)
+    response = local.post("/v1/prompts/enhance", json={"prompt": "two race cars on a track"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"enhanced_prompt", "credits"}
     assert body["credits"] == 1
     assert body["enhanced_prompt"].startswith("two race cars on a track, ")
-    assert server.balance(token) == before - 1
-    again = http.post("/v1/prompts/enhance", json={"prompt": "two race cars on a track"})
+    assert in_process.balance(local_token) == before - 1
+    again = local.post("/v1/prompts/enhance", json={"prompt": "two race cars on a track"})
     assert again.json()["enhanced_prompt"] == body["enhanced_prompt"]
-    assert server.balance(token) == before - 2
+    assert in_process.balance(local_token) == before - 2
 
 
 @pytest.mark.parametrize("billing", ["api", "subscription"])
-def test_billing_values_are_accepted(http: httpx.Client, billing: str) -> None:
-    response = http.post(
+def test_billing_values_are_accepted(local: httpx.Client, billing: str) -> None:
+    response = local.post(
         "/v1/prompts/enhance", params={"billing": billing}, json={"prompt": "a cat"}
     )
     assert response.status_code == 200, response.text
-    response = http.post(
+    response = local.post(
         "/v1/colors/optimize",
         params={"billing": billing},
         json={"colors": [{"hex": "#fff"}], "num_colors_limit": 1},
@@ -51,13 +51,13 @@ def test_billing_values_are_accepted(http: httpx.Client, billing: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["/v1/prompts/enhance", "/v1/colors/optimize"])
-def test_unknown_billing_is_rejected(http: httpx.Client, path: str) -> None:
+def test_unknown_billing_is_rejected(local: httpx.Client, path: str) -> None:
     body: dict[str, Any] = (
         {"prompt": "a cat"}
         if "prompts" in path
         else {"colors": [{"hex": "#fff"}], "num_colors_limit": 1}
     )
-    assert_rejected(http.post(path, params={"billing": "free"}, json=body), "billing", "api")
+    assert_rejected(local.post(path, params={"billing": "free"}, json=body), "billing", "api")
 
 
 @pytest.mark.parametrize(
@@ -72,26 +72,31 @@ def test_unknown_billing_is_rejected(http: httpx.Client, path: str) -> None:
     ],
 )
 def test_bad_prompts_are_rejected_and_cost_nothing(
-    http: httpx.Client, server: Server, token: str, body: dict[str, Any], param: str, hint: str
+    local: httpx.Client,
+    in_process: InProcess,
+    local_token: str,
+    body: dict[str, Any],
+    param: str,
+    hint: str,
 ) -> None:
-    before = server.balance(token)
-    assert_rejected(http.post("/v1/prompts/enhance", json=body), param, hint)
-    assert server.balance(token) == before
+    before = in_process.balance(local_token)
+    assert_rejected(local.post("/v1/prompts/enhance", json=body), param, hint)
+    assert in_process.balance(local_token) == before
 
 
-def test_a_prompt_of_exactly_the_limit_is_taken(http: httpx.Client) -> None:
+def test_a_prompt_of_exactly_the_limit_is_taken(local: httpx.Client) -> None:
     prompt = "a" * 10_000
-    response = http.post("/v1/prompts/enhance", json={"prompt": prompt})
+    response = local.post("/v1/prompts/enhance", json={"prompt": prompt})
     assert response.status_code == 200, response.text
     assert response.json()["enhanced_prompt"] == prompt  # no room left to add anything
 
 
-def test_enhance_needs_a_token_and_credits(server: Server) -> None:
-    with server.http() as anonymous:
+def test_enhance_needs_a_token_and_credits(in_process: InProcess) -> None:
+    with in_process.http() as anonymous:
         response = anonymous.post("/v1/prompts/enhance", json={"prompt": "a cat"})
     assert response.status_code == 401
-    broke, _ = server.create_user(credits=0)
-    with server.http(broke) as client:
+    broke, _ = in_process.create_user(credits=0)
+    with in_process.http(broke) as client:
         response = client.post("/v1/prompts/enhance", json={"prompt": "a cat"})
         assert response.status_code == 402
         assert error_of(response)["code"] == "not_enough_credits"
@@ -106,9 +111,9 @@ def test_enhance_needs_a_token_and_credits(server: Server) -> None:
 
 
 def test_optimize_maps_every_colour_within_the_limit(
-    http: httpx.Client, server: Server, token: str
+    local: httpx.Client, in_process: InProcess, local_token: str
 ) -> None:
-    before = server.balance(token)
+    before = in_process.balance(local_token)
     colors = [
         {"hex": "#FF0000", "weight": 5},
         {"hex": "f00"},
@@ -118,7 +123,7 @@ def test_optimize_maps_every_colour_within_the_limit(
         {"hex": "00ff00", "weight": 0.5},
         {"hex": "#ffffff"},
     ]
-    response = http.post("/v1/colors/optimize", json={"colors": colors, "num_colors_limit": 3})
+    response = local.post("/v1/colors/optimize", json={"colors": colors, "num_colors_limit": 3})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["credits"] == 0
@@ -131,11 +136,11 @@ def test_optimize_maps_every_colour_within_the_limit(
     assert len(set(targets)) == 3
     assert targets[0] == targets[1] == targets[2] == "#ff0000"  # the heaviest red
     assert targets[3] == targets[4] == "#0000ff"
-    assert server.balance(token) == before
+    assert in_process.balance(local_token) == before
 
 
-def test_optimize_within_the_limit_is_the_identity(http: httpx.Client) -> None:
-    response = http.post(
+def test_optimize_within_the_limit_is_the_identity(local: httpx.Client) -> None:
+    response = local.post(
         "/v1/colors/optimize",
         json={"colors": [{"hex": "#123456"}, {"hex": "#abcdef"}], "num_colors_limit": 5},
     )
@@ -161,13 +166,13 @@ BAD_PALETTES = [
 
 @pytest.mark.parametrize(("body", "param", "hint"), BAD_PALETTES)
 def test_bad_palettes_are_rejected(
-    http: httpx.Client, body: dict[str, Any], param: str, hint: str
+    local: httpx.Client, body: dict[str, Any], param: str, hint: str
 ) -> None:
-    assert_rejected(http.post("/v1/colors/optimize", json=body), param, hint)
+    assert_rejected(local.post("/v1/colors/optimize", json=body), param, hint)
 
 
-def test_optimize_needs_a_token(server: Server) -> None:
-    with server.http() as anonymous:
+def test_optimize_needs_a_token(in_process: InProcess) -> None:
+    with in_process.http() as anonymous:
         response = anonymous.post(
             "/v1/colors/optimize", json={"colors": [{"hex": "fff"}], "num_colors_limit": 1}
         )
@@ -177,8 +182,8 @@ def test_optimize_needs_a_token(server: Server) -> None:
 # --- status and ping ------------------------------------------------------------------------
 
 
-def test_status_and_ping_need_no_token(server: Server) -> None:
-    with server.http() as anonymous:
+def test_status_and_ping_need_no_token(in_process: InProcess) -> None:
+    with in_process.http() as anonymous:
         status = anonymous.get("/status")
         assert status.status_code == 200
         assert status.json() == {"service": True, "generation": True}
@@ -239,19 +244,18 @@ def chat() -> Iterator[ChatServer]:
 
 
 @pytest.fixture(scope="module")
-def llm_server(tmp_path_factory: pytest.TempPathFactory, chat: ChatServer) -> Iterator[Server]:
-    server = start_server(
-        tmp_path_factory.mktemp("llm"),
-        ATELIER_PROMPT_ENHANCER_URL=chat.url,
-        ATELIER_PROMPT_ENHANCER_MODEL="llama3.2:3b",
-        ATELIER_PROMPT_ENHANCER_API_KEY="sk-test",
-        ATELIER_PRICES=json.dumps({"prompt_enhancement": 3, "color_optimization": 2}),
-    )
-    yield server
-    server.stop()
+def llm_server(tmp_path_factory: pytest.TempPathFactory, chat: ChatServer) -> Iterator[InProcess]:
+    with in_process_app(
+        tmp_path_factory.mktemp("llm") / "data",
+        prompt_enhancer_url=chat.url,
+        prompt_enhancer_model="llama3.2:3b",
+        prompt_enhancer_api_key="sk-test",
+        prices={"prompt_enhancement": 3, "color_optimization": 2},
+    ) as app:
+        yield app
 
 
-def test_the_llm_enhances_and_is_asked_properly(llm_server: Server, chat: ChatServer) -> None:
+def test_the_llm_enhances_and_is_asked_properly(llm_server: InProcess, chat: ChatServer) -> None:
     token, _ = llm_server.create_user(credits=100)
     with llm_server.http(token) as client:
         response = client.post(
@@ -273,7 +277,11 @@ def test_the_llm_enhances_and_is_asked_properly(llm_server: Server, chat: ChatSe
     ("prompt", "hint"), [("please fail", "HTTP 500"), ("answer nothing", "empty")]
 )
 def test_a_failing_llm_is_a_502_and_costs_nothing(
-    llm_server: Server, chat: ChatServer, prompt: str, hint: str
+    llm_server: InProcess,
+    chat: ChatServer,
+    prompt: str,
+    hint: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     token, _ = llm_server.create_user(credits=100)
     with llm_server.http(token) as client:
@@ -284,26 +292,25 @@ def test_a_failing_llm_is_a_502_and_costs_nothing(
     assert hint in str(error["message"])
     assert "sk-test" not in str(error["message"]) and "127.0.0.1" not in str(error["message"])
     assert llm_server.balance(token) == 100
-    assert "the model crashed" in llm_server.log or hint == "empty"  # the operator sees why
+    assert "the model crashed" in caplog.text or hint == "empty"  # the operator sees why
 
 
 def test_an_unreachable_llm_is_a_502(tmp_path_factory: pytest.TempPathFactory) -> None:
     dead = ChatServer()
     url = dead.url
     dead.close()  # the port is now closed: connections are refused
-    server = start_server(tmp_path_factory.mktemp("dead-llm"), ATELIER_PROMPT_ENHANCER_URL=url)
-    try:
-        token, _ = server.create_user(credits=10)
-        with server.http(token) as client:
+    with in_process_app(
+        tmp_path_factory.mktemp("dead-llm") / "data", prompt_enhancer_url=url
+    ) as app:
+        token, _ = app.create_user(credits=10)
+        with app.http(token) as client:
             response = client.post("/v1/prompts/enhance", json={"prompt": "a cat"})
         assert response.status_code == 502, response.text
         assert "could not be reached" in str(error_of(response)["message"])
-        assert server.balance(token) == 10
-    finally:
-        server.stop()
+        assert app.balance(token) == 10
 
 
-def test_price_overrides_are_charged_exactly(llm_server: Server) -> None:
+def test_price_overrides_are_charged_exactly(llm_server: InProcess) -> None:
     token, _ = llm_server.create_user(credits=10)
     with llm_server.http(token) as client:
         response = client.post(

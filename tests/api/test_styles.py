@@ -1,4 +1,6 @@
-"""Custom styles: create from reference images, list, get, delete, generate with them."""
+"""Custom styles: create from reference images, list, get, delete, generate with them.
+
+The OpenAI SDK's requests go to the live server; the rules are tested in process."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from atelier.errors import InvalidRequest, NotFound
 from atelier.fetching import ImageFetcher
 from atelier.inputs import ImageInputs
 from atelier.styles import StyleLibrary
-from tests.conftest import Server, error_of, png_bytes
+from tests.conftest import InProcess, Server, error_of, png_bytes
 
 
 def create_style(
@@ -68,19 +70,19 @@ def test_sdk_example_creates_a_style_and_generates_with_it(
     assert reddish_or_bluish > 0.3 * 64 * 64
 
 
-def test_list_get_delete_and_ownership(server: Server, http: httpx.Client) -> None:
-    created = create_style(http, [("file", png_bytes())], style="vector_illustration")
+def test_list_get_delete_and_ownership(in_process: InProcess, local: httpx.Client) -> None:
+    created = create_style(local, [("file", png_bytes())], style="vector_illustration")
     assert created.status_code == 200, created.text
     style_id = created.json()["id"]
 
-    listed = http.get("/v1/styles").json()["styles"]
+    listed = local.get("/v1/styles").json()["styles"]
     assert [s["id"] for s in listed] == [style_id]
-    got = http.get(f"/v1/styles/{style_id}").json()
+    got = local.get(f"/v1/styles/{style_id}").json()
     assert got["style"] == "vector_illustration" and got["images"] == 1
     assert got["colors"][0]["rgb"] == [200, 30, 30]
 
-    stranger, _ = server.create_user()
-    with server.http(stranger) as other:
+    stranger, _ = in_process.create_user()
+    with in_process.http(stranger) as other:
         assert other.get(f"/v1/styles/{style_id}").status_code == 404
         assert other.delete(f"/v1/styles/{style_id}").status_code == 404
         denied = other.post("/v1/images/generations", json={"prompt": "x", "style_id": style_id})
@@ -88,12 +90,12 @@ def test_list_get_delete_and_ownership(server: Server, http: httpx.Client) -> No
         assert other.get("/v1/styles").json() == {"styles": []}
 
     # A vector custom style generates SVG at the vector price.
-    generated = http.post("/v1/images/generations", json={"prompt": "x", "style_id": style_id})
+    generated = local.post("/v1/images/generations", json={"prompt": "x", "style_id": style_id})
     assert generated.json()["credits"] == 80
 
-    assert http.delete(f"/v1/styles/{style_id}").status_code == 200
-    assert http.get(f"/v1/styles/{style_id}").status_code == 404
-    assert http.get("/v1/styles").json() == {"styles": []}
+    assert local.delete(f"/v1/styles/{style_id}").status_code == 200
+    assert local.get(f"/v1/styles/{style_id}").status_code == 404
+    assert local.get("/v1/styles").json() == {"styles": []}
 
 
 def huge_png(width: int, height: int) -> bytes:
@@ -129,35 +131,35 @@ def huge_png(width: int, height: int) -> bytes:
     ],
 )  # fmt: skip
 def test_bad_style_uploads_are_refused_and_charge_nothing(
-    server: Server,
-    token: str,
-    http: httpx.Client,
+    in_process: InProcess,
+    local_token: str,
+    local: httpx.Client,
     style: str,
     files: list[tuple[str, bytes]],
     status: int,
     param: str | None,
 ) -> None:
-    before = server.balance(token)
-    response = create_style(http, files, style=style)
+    before = in_process.balance(local_token)
+    response = create_style(local, files, style=style)
     assert response.status_code == status, response.text
     assert error_of(response)["param"] == param
-    assert server.balance(token) == before
-    assert http.get("/v1/styles").json() == {"styles": []}
+    assert in_process.balance(local_token) == before
+    assert local.get("/v1/styles").json() == {"styles": []}
 
 
-def test_style_creation_needs_a_form_or_json(http: httpx.Client) -> None:
-    response = http.post("/v1/styles", content=b"style=x", headers={"Content-Type": "text/plain"})
+def test_style_creation_needs_a_form_or_json(local: httpx.Client) -> None:
+    response = local.post("/v1/styles", content=b"style=x", headers={"Content-Type": "text/plain"})
     assert response.status_code == 400
     assert "multipart" in str(error_of(response)["message"])
-    response = http.post("/v1/styles", json={"style": "digital_illustration"})
+    response = local.post("/v1/styles", json={"style": "digital_illustration"})
     assert response.status_code == 400 and error_of(response)["param"] == "image_urls"
 
 
-def test_style_creation_needs_credits(server: Server) -> None:
-    token, _ = server.create_user(credits=39)
-    response = create_style(server.http(token), [("file", png_bytes())])
+def test_style_creation_needs_credits(in_process: InProcess) -> None:
+    token, _ = in_process.create_user(credits=39)
+    response = create_style(in_process.http(token), [("file", png_bytes())])
     assert response.status_code == 402
-    assert server.http(token).get("/v1/styles").json() == {"styles": []}
+    assert in_process.http(token).get("/v1/styles").json() == {"styles": []}
 
 
 # Recraft's current API (recraft-openapi.json): JSON image_urls, `images` parts, the
@@ -171,9 +173,9 @@ def data_url(color: tuple[int, int, int] = RED) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(color=color)).decode()
 
 
-def create_json(http: httpx.Client, **body: object) -> httpx.Response:
+def create_json(local: httpx.Client, **body: object) -> httpx.Response:
     body.setdefault("image_urls", [data_url()])
-    return http.post("/v1/styles", json=body)
+    return local.post("/v1/styles", json=body)
 
 
 def colors_of(style: dict[str, Any]) -> list[tuple[int, ...]]:
@@ -181,44 +183,44 @@ def colors_of(style: dict[str, Any]) -> list[tuple[int, ...]]:
 
 
 def test_json_image_urls_create_a_recraft_style_object(
-    server: Server, token: str, http: httpx.Client
+    in_process: InProcess, local_token: str, local: httpx.Client
 ) -> None:
-    before = server.balance(token)
-    response = create_json(http, image_urls=[data_url(RED), data_url(BLUE)], style="icon")
+    before = in_process.balance(local_token)
+    response = create_json(local, image_urls=[data_url(RED), data_url(BLUE)], style="icon")
     assert response.status_code == 200, response.text
     created = response.json()
-    assert created["credits"] == 40 and server.balance(token) == before - 40
+    assert created["credits"] == 40 and in_process.balance(local_token) == before - 40
     assert created["style"] == "icon" and created["is_private"] is True
     assert ISO_UTC.match(created["creation_time"]) and "substyle" not in created
     assert uuid.UUID(created["id"])
     assert set(colors_of(created)) == {RED, BLUE}
 
-    got = http.get(f"/v1/styles/{created['id']}").json()
+    got = local.get(f"/v1/styles/{created['id']}").json()
     assert {k: got[k] for k in ("id", "style", "is_private", "creation_time")} == {
         k: created[k] for k in ("id", "style", "is_private", "creation_time")
     }
     assert got["images"] == 2 and isinstance(got["created"], int)
-    (listed,) = http.get("/v1/styles").json()["styles"]
+    (listed,) = local.get("/v1/styles").json()["styles"]
     assert listed["id"] == created["id"] and listed["is_private"] is True
     assert ISO_UTC.match(listed["creation_time"])
 
 
 def test_style_defaults_to_digital_illustration_or_vector_for_a_vector_model(
-    http: httpx.Client,
+    local: httpx.Client,
 ) -> None:
-    assert create_json(http).json()["style"] == "digital_illustration"
-    vector = create_json(http, model="recraftv4_vector")
+    assert create_json(local).json()["style"] == "digital_illustration"
+    vector = create_json(local, model="recraftv4_vector")
     assert vector.status_code == 200, vector.text
     assert vector.json()["style"] == "vector_illustration"
     assert vector.json()["model"] == "recraftv4_vector"
-    assert create_json(http, style="logo_raster").json()["style"] == "logo_raster"
+    assert create_json(local, style="logo_raster").json()["style"] == "logo_raster"
 
 
 @pytest.mark.parametrize("count", [6, 10])
 @pytest.mark.parametrize("name", ["images", "images[]"])
-def test_multipart_images_take_up_to_ten_files(http: httpx.Client, count: int, name: str) -> None:
+def test_multipart_images_take_up_to_ten_files(local: httpx.Client, count: int, name: str) -> None:
     files = [(name, png_bytes(color=(20 * i, 30, 30))) for i in range(count)]
-    response = http.post(
+    response = local.post(
         "/v1/styles",
         data={"private": "false", "match": "precise"},
         files=[(n, (f"{i}.png", data, "image/png")) for i, (n, data) in enumerate(files)],
@@ -251,47 +253,47 @@ def test_sdk_multipart_with_new_fields(client: openai.OpenAI, http: httpx.Client
     assert colors_of(given) == [GREEN, RED]
 
 
-def test_image_weights_weight_the_palette(http: httpx.Client) -> None:
-    both = create_json(http, image_urls=[data_url(RED), data_url(BLUE)], image_weights=[1, 0])
+def test_image_weights_weight_the_palette(local: httpx.Client) -> None:
+    both = create_json(local, image_urls=[data_url(RED), data_url(BLUE)], image_weights=[1, 0])
     assert both.status_code == 200, both.text
     assert colors_of(both.json()) == [RED]
 
 
-def test_palette_given_is_the_style_palette(server: Server, http: httpx.Client) -> None:
+def test_palette_given_is_the_style_palette(in_process: InProcess, local: httpx.Client) -> None:
     palette = {"colors": [{"rgb": [1, 2, 3], "weight": 0.7}, {"rgb": [250, 240, 10], "std": [1, 1, 1]}],
                "background_color": {"rgb": [255, 255, 255]}}  # fmt: skip
-    created = create_json(http, palette=palette)
+    created = create_json(local, palette=palette)
     assert created.status_code == 200, created.text
-    got = http.get(f"/v1/styles/{created.json()['id']}").json()
+    got = local.get(f"/v1/styles/{created.json()['id']}").json()
     assert colors_of(got) == [(1, 2, 3), (250, 240, 10)]
     assert got["background_color"] == {"rgb": [255, 255, 255]}
 
 
-def test_source_styles_mix_their_palettes_in(server: Server, http: httpx.Client) -> None:
-    red = create_json(http, image_urls=[data_url(RED)]).json()["id"]
-    mixed = create_json(http, image_urls=[data_url(BLUE)], source_styles=[red])
+def test_source_styles_mix_their_palettes_in(in_process: InProcess, local: httpx.Client) -> None:
+    red = create_json(local, image_urls=[data_url(RED)]).json()["id"]
+    mixed = create_json(local, image_urls=[data_url(BLUE)], source_styles=[red])
     assert mixed.status_code == 200, mixed.text
     assert set(colors_of(mixed.json())) == {RED, BLUE}
     heaviest = create_json(
-        http, image_urls=[data_url(BLUE)], source_styles=[red], source_style_weights=[3],
+        local, image_urls=[data_url(BLUE)], source_styles=[red], source_style_weights=[3],
         mix_policy="MaxWeight",
     )  # fmt: skip
     assert colors_of(heaviest.json()) == [RED]
 
-    stranger, _ = server.create_user()
-    with server.http(stranger) as other:
-        before = server.balance(stranger)
+    stranger, _ = in_process.create_user()
+    with in_process.http(stranger) as other:
+        before = in_process.balance(stranger)
         refused = create_json(other, source_styles=[red])
         assert refused.status_code == 404 and error_of(refused)["param"] == "source_styles[0]"
-        assert server.balance(stranger) == before
+        assert in_process.balance(stranger) == before
 
 
-def test_public_styles_work_for_other_users(server: Server, http: httpx.Client) -> None:
-    public = create_json(http, private=False).json()
-    private = create_json(http).json()
+def test_public_styles_work_for_other_users(in_process: InProcess, local: httpx.Client) -> None:
+    public = create_json(local, private=False).json()
+    private = create_json(local).json()
     assert public["is_private"] is False and private["is_private"] is True
-    stranger, _ = server.create_user()
-    with server.http(stranger) as other:
+    stranger, _ = in_process.create_user()
+    with in_process.http(stranger) as other:
         assert other.get(f"/v1/styles/{public['id']}").json()["is_private"] is False
         assert other.get(f"/v1/styles/{private['id']}").status_code == 404
         assert other.get("/v1/styles").json() == {"styles": []}
@@ -330,30 +332,34 @@ def test_public_styles_work_for_other_users(server: Server, http: httpx.Client) 
     ],
 )  # fmt: skip
 def test_bad_json_styles_are_refused_and_charge_nothing(
-    server: Server, token: str, http: httpx.Client, body: dict[str, object], param: str
+    in_process: InProcess,
+    local_token: str,
+    local: httpx.Client,
+    body: dict[str, object],
+    param: str,
 ) -> None:
-    before = server.balance(token)
-    response = create_json(http, **body)
+    before = in_process.balance(local_token)
+    response = create_json(local, **body)
     assert response.status_code in (400, 404), response.text
     assert error_of(response)["param"] == param
-    assert server.balance(token) == before
-    assert http.get("/v1/styles").json() == {"styles": []}
+    assert in_process.balance(local_token) == before
+    assert local.get("/v1/styles").json() == {"styles": []}
 
 
-def test_unknown_multipart_field_is_refused(http: httpx.Client) -> None:
-    response = http.post(
+def test_unknown_multipart_field_is_refused(local: httpx.Client) -> None:
+    response = local.post(
         "/v1/styles",
         data={"style": "digital_illustration", "colour": "red"},
         files=[("file", ("a.png", png_bytes(), "image/png"))],
     )
     assert response.status_code == 400 and error_of(response)["param"] == "colour"
-    mismatch = http.post(
+    mismatch = local.post(
         "/v1/styles",
         data={"image_weights": ["1", "2"]},
         files=[("images", ("a.png", png_bytes(), "image/png"))],
     )
     assert mismatch.status_code == 400 and error_of(mismatch)["param"] == "image_weights"
-    as_json = http.post(
+    as_json = local.post(
         "/v1/styles",
         data={"palette": '{"colors": [{"rgb": [9, 8, 7]}]}', "source_styles": "[]"},
         files=[("images", ("a.png", png_bytes(), "image/png"))],
@@ -362,28 +368,30 @@ def test_unknown_multipart_field_is_refused(http: httpx.Client) -> None:
     assert colors_of(as_json.json()) == [(9, 8, 7)]
 
 
-def test_basic_styles_are_listed_and_usable_by_everyone(server: Server, http: httpx.Client) -> None:
-    assert server.http().get("/v1/styles/basic").status_code == 401
-    styles = http.get("/v1/styles/basic").json()["styles"]
+def test_basic_styles_are_listed_and_usable_by_everyone(
+    in_process: InProcess, local: httpx.Client
+) -> None:
+    assert in_process.http().get("/v1/styles/basic").status_code == 401
+    styles = local.get("/v1/styles/basic").json()["styles"]
     assert styles and all(set(s) == {"style_id", "style", "model"} for s in styles)
     assert len({s["style_id"] for s in styles}) == len(styles)
     assert {s["model"] for s in styles} == {"recraftv3", "recraftv4"}
-    assert http.get("/v1/styles/basic").json()["styles"] == styles  # stable ids
+    assert local.get("/v1/styles/basic").json()["styles"] == styles  # stable ids
     basic = next(
         s for s in styles if s["style"] == "digital_illustration" and s["model"] == "recraftv3"
     )
 
-    stranger, _ = server.create_user()
-    with server.http(stranger) as other:
+    stranger, _ = in_process.create_user()
+    with in_process.http(stranger) as other:
         got = other.get(f"/v1/styles/{basic['style_id']}").json()
         assert got["style"] == "digital_illustration" and got["is_private"] is False
-        before = server.balance(stranger)
+        before = in_process.balance(stranger)
         generated = other.post(
             "/v1/images/generations", json={"prompt": "a fox", "style_id": basic["style_id"]}
         )
         assert generated.status_code == 200, generated.text
         assert generated.json()["credits"] == 40
-        assert server.balance(stranger) == before - 40
+        assert in_process.balance(stranger) == before - 40
         assert other.delete(f"/v1/styles/{basic['style_id']}").status_code == 403
         assert other.get("/v1/styles").json() == {"styles": []}
 

@@ -15,7 +15,16 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from atelier.tools.base import Upscaling
-from tests.conftest import InProcess, Server, encode, fetch, logo, sdk_multipart, square_mask
+from tests.conftest import (
+    InProcess,
+    Server,
+    encode,
+    fetch,
+    in_process_app,
+    logo,
+    sdk_multipart,
+    square_mask,
+)
 
 
 def tool(
@@ -146,20 +155,10 @@ def test_crisp_upscale_accepts_small_images(client: openai.OpenAI) -> None:
     assert image.width % 48 == 0
 
 
-def test_creative_upscale(client: openai.OpenAI) -> None:
-    source = logo((256, 256))
-    result = tool(client, "/images/creativeUpscale", {"file": encode(source)})
-    assert result["credits"] == 250
-    image = Image.open(io.BytesIO(fetch(result["image"]["url"]).content)).convert("RGB")
-    assert image.size[0] >= 512 and image.size[0] == image.size[1]
-    small = image.resize((256, 256))
-    assert ImageChops.difference(small, source).convert("L").getextrema()[1] < 140
-
-
 class LanczosUpscaler(Upscaling):
     """An upscaler of the test's own (ATELIER_UPSCALE_ENGINE=module:Class): fast, so that the
-    deprecated endpoints' routing and prices are tested without minutes of Real-ESRGAN; the
-    real model's output is tested through creativeUpscale above."""
+    endpoints' routing and prices are tested without a minute of Real-ESRGAN on the CPU; the real
+    model's output is tested in tests/tools/test_upscaler.py."""
 
     @classmethod
     def from_settings(cls, settings: object) -> LanczosUpscaler:
@@ -174,25 +173,30 @@ class LanczosUpscaler(Upscaling):
 
 @pytest.fixture(scope="module")
 def lanczos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
-    from fastapi.testclient import TestClient
+    data_dir = tmp_path_factory.mktemp("lanczos") / "data"
+    with in_process_app(data_dir, upscale_engine=f"{__name__}:LanczosUpscaler") as app:
+        yield app
 
-    from atelier.app import create_app
-    from atelier.config import Settings
 
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("lanczos") / "data",
-        bootstrap_email="",
-        upscale_engine=f"{__name__}:LanczosUpscaler",
+def test_creative_upscale(lanczos: InProcess) -> None:
+    token = lanczos.create_user()[0]
+    source = logo((256, 256))
+    response = lanczos.http(token).post(
+        "/v1/images/creativeUpscale", files={"file": ("l.png", encode(source))}
     )
-    app = create_app(settings)
-    with TestClient(app):
-        yield InProcess(app)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert set(result) == {"created", "credits", "image"} and result["credits"] == 250
+    image = Image.open(io.BytesIO(fetch(result["image"]["url"]).content)).convert("RGB")
+    assert image.size[0] >= 512 and image.size[0] == image.size[1]
+    small = image.resize((256, 256))
+    assert ImageChops.difference(small, source).convert("L").getextrema()[1] < 140
 
 
 @pytest.mark.parametrize("path", ["/v1/images/clarityUpscale", "/v1/images/generativeUpscale"])
 def test_the_deprecated_upscales_run_the_creative_upscaler(lanczos: InProcess, path: str) -> None:
-    token = lanczos.create_user(credits=1000)
-    response = lanczos.client(token).post(
+    token = lanczos.create_user(credits=1000)[0]
+    response = lanczos.http(token).post(
         path,
         files={"image": ("l.png", encode(logo((256, 256))))},
         data={"response_format": "b64_json"},
