@@ -190,8 +190,9 @@ def test_block_nsfw_refuses_and_charges_nothing(tmp_path: Path) -> None:
             assert generate(http)["credits"] == 40  # without block_nsfw it is delivered
 
 
-def test_upscale_option_runs_the_upscaler_and_is_priced(local: httpx.Client) -> None:
-    result = generate(local, upscale="upscale4mp", response_format="b64_json")
+def test_upscale_option_runs_the_upscaler_and_is_priced(lanczos: InProcess) -> None:
+    with lanczos.http(lanczos.create_user()[0]) as http:
+        result = generate(http, upscale="upscale4mp", response_format="b64_json")
     assert result["credits"] == 40 + 4
     assert decoded(result["data"][0]).size == (2048, 2048)
 

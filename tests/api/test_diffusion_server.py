@@ -5,9 +5,7 @@ command line's `models` and `serve` with the engine configured by environment va
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,8 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from PIL import Image, ImageChops, ImageDraw
 
+from atelier import cli
 from atelier.engines.diffusion import DiffusionEngine
 from tests.conftest import (
     InProcess,
@@ -114,12 +114,24 @@ def test_concurrent_requests_are_batched(http: httpx.Client) -> None:
     assert forward_passes(http) - before < 4
 
 
+# Vector results are traced from the engine's raster; two colours keep the tracing of the tiny
+# random model's noise quick (twelve, the default, take seconds on a CPU).
+TWO_COLOURS = {"colors": [{"rgb": [0, 0, 0]}, {"rgb": [255, 255, 255]}]}
+
+
+def assert_svg_in(url: str, colours: set[str]) -> None:
+    svg = fetch(url)
+    assert svg.headers["content-type"] == "image/svg+xml"
+    assert set(re.findall(r'fill="(#[0-9a-f]{6})"', svg.text)) <= colours
+
+
 def test_vector_style_is_svg(http: httpx.Client) -> None:
     response = http.post(
-        "/v1/images/generations", json={"prompt": "a fox", "style": "vector_illustration"}
+        "/v1/images/generations",
+        json={"prompt": "a fox", "style": "vector_illustration", "controls": TWO_COLOURS},
     )
     assert response.status_code == 200 and response.json()["credits"] == 80
-    assert fetch(response.json()["data"][0]["url"]).headers["content-type"] == "image/svg+xml"
+    assert_svg_in(response.json()["data"][0]["url"], {"#000000", "#ffffff"})
 
 
 def test_the_model_map_serves_families_and_mapped_vendor_ids(http: httpx.Client) -> None:
@@ -127,10 +139,11 @@ def test_the_model_map_serves_families_and_mapped_vendor_ids(http: httpx.Client)
     assert {"recraftv3", "recraftv4_1", "recraftv4_1_vector", "flux1dev"} <= listed
     assert "recraftv4_pro" not in listed
     vector = http.post(
-        "/v1/images/generations", json={"prompt": "a fox", "model": "recraftv4_1_vector"}
+        "/v1/images/generations",
+        json={"prompt": "a fox", "model": "recraftv4_1_vector", "controls": TWO_COLOURS},
     )
     assert vector.status_code == 200, vector.text
-    assert fetch(vector.json()["data"][0]["url"]).headers["content-type"] == "image/svg+xml"
+    assert_svg_in(vector.json()["data"][0]["url"], {"#000000", "#ffffff"})
     flux = http.post("/v1/images/generations", json={"prompt": "a fox", "model": "flux1dev"})
     assert flux.status_code == 200 and flux.json()["credits"] == 40, flux.text
     for model, hint in (("recraftv4_pro", "not served"), ("imagen4", "another vendor")):
@@ -172,28 +185,22 @@ def test_edits_through_the_same_engine(http: httpx.Client) -> None:
 
 
 def test_atelier_models_and_startup_errors(tiny_weights: Path, tmp_path: Path) -> None:
+    """The command line in this process (click's runner), configured by the environment."""
     single = single_file_model(tiny_weights, tmp_path / "single")
     models = {"recraftv3": str(tiny_weights), "recraftv2": str(single)}
-    env = {
-        **os.environ,
-        **diffusion_env(tiny_weights),
-        "ATELIER_DIFFUSION_MODELS": json.dumps(models),
-    }
-    listed = subprocess.run(
-        [sys.executable, "-m", "atelier", "models", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
-    assert listed.returncode == 0, listed.stderr
+    env = {**diffusion_env(tiny_weights), "ATELIER_DIFFUSION_MODELS": json.dumps(models)}
+    runner = CliRunner()
+    listed = runner.invoke(cli.main, ["models", "--data-dir", str(tmp_path)], env=env)
+    assert listed.exit_code == 0, listed.stderr
     assert json.loads(listed.stdout) == [
         {"id": "recraftv3", "engine": "diffusers", "path": str(tiny_weights), "loads": True},
         {"id": "recraftv2", "engine": "diffusers", "path": str(single), "loads": True},
     ]
     missing = {**env, "ATELIER_DIFFUSION_MODELS": json.dumps({"recraftv3": str(tmp_path / "x")})}
-    served = subprocess.run(
-        [sys.executable, "-m", "atelier", "serve", "--data-dir", str(tmp_path), "--port", "9"],
-        capture_output=True, text=True, env=missing, timeout=300,
-    )  # fmt: skip
-    assert served.returncode == 1
+    served = runner.invoke(
+        cli.main, ["serve", "--data-dir", str(tmp_path), "--port", "9"], env=missing
+    )
+    assert served.exit_code == 1
     error = json.loads(served.stderr.strip().splitlines()[-1])
     assert error["code"] == "model_unavailable" and str(tmp_path / "x") in error["message"]
 

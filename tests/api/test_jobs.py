@@ -45,7 +45,7 @@ class SlowEngine(PreviewEngine):
         with _lock:
             return dict(_counts)
 """
-WORKERS = 8
+WORKERS = 16
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ATELIER_ENGINE": "slow_engine:SlowEngine",
         "PYTHONPATH": str(root),
         "ATELIER_ENGINE_WORKERS": str(WORKERS),
-        "ATELIER_JOB_TIMEOUT_SECONDS": "3",
+        "ATELIER_JOB_TIMEOUT_SECONDS": "2",
     }
     server = Server(root / "data", free_port(), env)
     server.start()
@@ -100,7 +100,7 @@ def test_slow_jobs_do_not_stall_token_lookups(slow: Server) -> None:
 
 def test_a_job_past_its_time_limit_is_504_and_charges_nothing(slow: Server) -> None:
     token = slow.create_user(credits=1000)[0]
-    response = slow.http(token).post("/v1/images/generations", json={"prompt": "sleep 5"})
+    response = slow.http(token).post("/v1/images/generations", json={"prompt": "sleep 3"})
     assert response.status_code == 504, response.text
     assert error_of(response)["code"] == "job_timeout"
     # The engine call itself cannot be interrupted; when it returns, the hold goes back.
@@ -114,7 +114,7 @@ def test_a_job_whose_client_left_before_it_started_never_runs(slow: Server, tmp_
     with ThreadPoolExecutor(WORKERS) as pool:
         busy = [
             pool.submit(
-                slow.http(watcher).post, "/v1/images/generations", json={"prompt": "sleep 2"}
+                slow.http(watcher).post, "/v1/images/generations", json={"prompt": "sleep 1.5"}
             )
             for _ in range(WORKERS)
         ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,13 +13,11 @@ import openai
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from atelier.tools.base import Upscaling
 from tests.conftest import (
     InProcess,
     Server,
     encode,
     fetch,
-    in_process_app,
     logo,
     sdk_multipart,
     square_mask,
@@ -153,29 +150,6 @@ def test_crisp_upscale_accepts_small_images(client: openai.OpenAI) -> None:
     image = Image.open(io.BytesIO(fetch(result["image"]["url"]).content))
     assert image.width > 48 and image.width * 40 == image.height * 48
     assert image.width % 48 == 0
-
-
-class LanczosUpscaler(Upscaling):
-    """An upscaler of the test's own (ATELIER_UPSCALE_ENGINE=module:Class): fast, so that the
-    endpoints' routing and prices are tested without a minute of Real-ESRGAN on the CPU; the real
-    model's output is tested in tests/tools/test_upscaler.py."""
-
-    @classmethod
-    def from_settings(cls, settings: object) -> LanczosUpscaler:
-        return cls()
-
-    def crisp(self, image: Image.Image, scale: int = 2) -> Image.Image:
-        return image.resize((image.width * scale, image.height * scale), Image.Resampling.LANCZOS)
-
-    def creative(self, image: Image.Image) -> Image.Image:
-        return self.crisp(image, 4)
-
-
-@pytest.fixture(scope="module")
-def lanczos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
-    data_dir = tmp_path_factory.mktemp("lanczos") / "data"
-    with in_process_app(data_dir, upscale_engine=f"{__name__}:LanczosUpscaler") as app:
-        yield app
 
 
 def test_creative_upscale(lanczos: InProcess) -> None:
