@@ -45,7 +45,7 @@ class SlowEngine(PreviewEngine):
         with _lock:
             return dict(_counts)
 """
-WORKERS = 16
+WORKERS = 8
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ATELIER_ENGINE": "slow_engine:SlowEngine",
         "PYTHONPATH": str(root),
         "ATELIER_ENGINE_WORKERS": str(WORKERS),
-        "ATELIER_JOB_TIMEOUT_SECONDS": "2",
+        "ATELIER_JOB_TIMEOUT_SECONDS": "3",
     }
     server = Server(root / "data", free_port(), env)
     server.start()
@@ -100,7 +100,7 @@ def test_slow_jobs_do_not_stall_token_lookups(slow: Server) -> None:
 
 def test_a_job_past_its_time_limit_is_504_and_charges_nothing(slow: Server) -> None:
     token = slow.create_user(credits=1000)[0]
-    response = slow.http(token).post("/v1/images/generations", json={"prompt": "sleep 3"})
+    response = slow.http(token).post("/v1/images/generations", json={"prompt": "sleep 4"})
     assert response.status_code == 504, response.text
     assert error_of(response)["code"] == "job_timeout"
     # The engine call itself cannot be interrupted; when it returns, the hold goes back.
