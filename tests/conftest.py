@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from openai import OpenAI
 from PIL import Image, ImageChops, ImageDraw
 
@@ -117,6 +118,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
+class AppClient(TestClient):
+    """A TestClient whose `with` block only closes it, as an httpx.Client's does (a TestClient's
+    would run the app's start-up and shut-down again)."""
+
+    def __enter__(self) -> AppClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 @dataclass
 class InProcess:
     """The app in this process, no server and no sockets: the fast layer for rules and bad input.
@@ -135,18 +147,6 @@ class InProcess:
         return str(accounts.create_token(user.id)), email
 
     def http(self, token: str | None = None) -> httpx.Client:
-        from fastapi.testclient import TestClient
-
-        class AppClient(TestClient):
-            """A client whose `with` block only closes it, as an httpx.Client's does (a
-            TestClient's would run the app's start-up and shut-down again)."""
-
-            def __enter__(self) -> AppClient:
-                return self
-
-            def __exit__(self, *exc_info: object) -> None:
-                self.close()
-
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         # An unexpected error is a 500 response, as a client of a server process sees it.
         return AppClient(
@@ -165,8 +165,6 @@ _APP_NUMBERS = itertools.count()
 @contextmanager
 def in_process_app(data_dir: Path, **settings: Any) -> Iterator[InProcess]:
     """`create_app(Settings(...))` in this process, started and shut down like a server."""
-    from fastapi.testclient import TestClient
-
     from atelier.app import create_app
     from atelier.config import Settings
 
