@@ -107,6 +107,9 @@ def test_bad_settings_stop_serve_with_invalid_settings(tmp_path: Path) -> None:
         ({"ATELIER_MATTING_PRESET": "bogus"}, "matting_preset"),
         ({"ATELIER_IMAGE_FETCH_ALLOWED_HOSTS": '["a b"]'}, "allowed host 'a b'"),
         ({"ATELIER_ENGINE": "nowhere:Engine"}, "cannot import nowhere"),
+        # A negative price would pay users for each request.
+        ({"ATELIER_PRICES": '{"raster_generation_v3": -40}'}, "greater than or equal to 0"),
+        ({"ATELIER_TOOL_WORKERS": "0"}, "tool_workers"),
     ]
     for env, hint in cases:
         result = subprocess.run(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from atelier.fetching import parse_allow_entry
 
 MB = 1024 * 1024
+YEAR = 365 * 24 * 3600
+MAX_CREDITS = 10**15  # far beyond any balance; keeps sums within SQLite's 64-bit integers
 # The checkout atelier runs from (src/atelier/config.py is two levels below it): where `make`
 # puts model files, so that they are found whatever the server's working directory is.
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -21,7 +23,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="SQLite database and image files live here")
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(8000, ge=1, le=65535)
     public_url: str | None = Field(
         None, description="Base of the image URLs we hand out; default http://HOST:PORT"
     )
@@ -35,9 +37,11 @@ class Settings(BaseSettings):
         'or a .safetensors file), e.g. {"recraftv3": "/models/sdxl-turbo"}',
     )
     diffusion_steps: int = Field(4, ge=1, le=100)
-    diffusion_guidance: float = Field(0.0, ge=0, description="0 for turbo models")
-    diffusion_max_batch: int = Field(8, ge=1, description="Images per batched forward pass")
-    diffusion_batch_wait_ms: float = Field(10.0, ge=0, description="Wait for a batch to fill")
+    diffusion_guidance: float = Field(0.0, ge=0, le=50, description="0 for turbo models")
+    diffusion_max_batch: int = Field(8, ge=1, le=256, description="Images per batched forward pass")
+    diffusion_batch_wait_ms: float = Field(
+        10.0, ge=0, le=10_000, description="Wait for a batch to fill"
+    )
     diffusion_device: str | None = Field(None, description="cuda, cuda:1, cpu; default auto")
     diffusion_compile: bool = Field(False, description="torch.compile the UNet (CUDA only)")
 
@@ -61,14 +65,16 @@ class Settings(BaseSettings):
     eraser_model_path: Path | None = Field(
         None, description="Optional LaMa ONNX model for eraseRegion; default OpenCV Telea"
     )
-    upscale_tile: int = Field(256, ge=32, description="Upscaler tile size: bounds its memory")
+    upscale_tile: int = Field(
+        256, ge=32, le=2048, description="Upscaler tile size: bounds its memory"
+    )
 
     image_fetch_allowed_hosts: list[str] = Field(
         default_factory=list,
         description="Hosts (or host:port) that image URLs in prompts may point at even when "
         "they resolve to loopback or private addresses; JSON list in the environment",
     )
-    image_fetch_timeout_seconds: float = Field(10.0, gt=0)
+    image_fetch_timeout_seconds: float = Field(10.0, gt=0, le=300)
 
     prompt_enhancer_url: str | None = Field(
         None,
@@ -77,38 +83,58 @@ class Settings(BaseSettings):
     )
     prompt_enhancer_model: str = Field("default", description="Model name sent to that server")
     prompt_enhancer_api_key: str | None = Field(None, description="Bearer key for that server")
-    prompt_enhancer_timeout_seconds: float = Field(30.0, gt=0)
+    prompt_enhancer_timeout_seconds: float = Field(30.0, gt=0, le=600)
     nsfw_threshold: float = Field(
         0.8, gt=0, le=1, description="block_nsfw refuses results scoring at least this"
     )
 
-    image_ttl_seconds: int = Field(24 * 3600, gt=0, description="How long images are kept")
+    image_ttl_seconds: int = Field(
+        24 * 3600, gt=0, le=10 * YEAR, description="How long images are kept"
+    )
     kept_image_ttl_seconds: int | None = Field(
         None,
         gt=0,
+        le=100 * YEAR,
         description="How long images asked not to expire (expire=false) are kept; default: "
         "until deleted (atelier images delete)",
     )
-    sweep_interval_seconds: float = Field(300.0, gt=0, description="How often expired images go")
-    rate_limit_images: int = Field(100, gt=0, description="Images per user per window")
-    rate_limit_window_seconds: float = Field(60.0, gt=0)
+    sweep_interval_seconds: float = Field(
+        300.0, gt=0, le=86400, description="How often expired images go"
+    )
+    rate_limit_images: int = Field(
+        100, gt=0, le=1_000_000, description="Images per user per window"
+    )
+    rate_limit_window_seconds: float = Field(60.0, gt=0, le=86400)
 
     engine_workers: int = Field(
-        16, ge=1, description="Generation and edit jobs run at once (their own threads)"
+        16, ge=1, le=1024, description="Generation and edit jobs run at once (their own threads)"
     )
-    tool_workers: int = Field(4, ge=1, description="Tool jobs (matting, upscaling...) at once")
+    tool_workers: int = Field(
+        4, ge=1, le=256, description="Tool jobs (matting, upscaling...) at once"
+    )
     job_timeout_seconds: float = Field(
-        900.0, gt=0, description="A job still running after this is stopped (504, uncharged)"
+        900.0,
+        gt=0,
+        le=86400,
+        description="A job still running after this is stopped (504, uncharged)",
     )
 
-    prices: dict[str, int] = Field(
-        default_factory=dict, description="Overrides of catalog.PRICES, units per key"
+    prices: dict[str, Annotated[StrictInt, Field(ge=0, le=1_000_000)]] = Field(
+        default_factory=dict,
+        description="Overrides of catalog.PRICES: units per key, whole and not negative (0: free)",
     )
-    max_upload_bytes: int = Field(5 * MB, description="Total size of uploaded image files")
+    max_upload_bytes: int = Field(
+        5 * MB, ge=1024, le=1024 * MB, description="Total size of uploaded image files"
+    )
     max_style_upload_bytes: int = Field(
-        10 * MB, description="Total size of a style's reference images (Recraft's current API)"
+        10 * MB,
+        ge=1024,
+        le=1024 * MB,
+        description="Total size of a style's reference images (Recraft's current API)",
     )
-    max_json_bytes: int = Field(1 * MB, description="Largest JSON body without images")
+    max_json_bytes: int = Field(
+        1 * MB, ge=1024, le=1024 * MB, description="Largest JSON body without images"
+    )
 
     secret_key: str | None = Field(
         None, description="HMAC key for image URLs; default: generated once into DATA_DIR"
@@ -117,7 +143,7 @@ class Settings(BaseSettings):
         "local@atelier.localhost",
         description="On first start, create this user with bootstrap_credits; empty to skip",
     )
-    bootstrap_credits: int = 1_000_000_000
+    bootstrap_credits: int = Field(1_000_000_000, ge=0, le=MAX_CREDITS)
 
     @property
     def database_path(self) -> Path:
@@ -129,6 +155,16 @@ class Settings(BaseSettings):
         for entry in hosts:
             parse_allow_entry(entry)  # its ValueError says which entry and why
         return hosts
+
+    @field_validator("prices")
+    @classmethod
+    def _price_keys_are_known(cls, prices: dict[str, int]) -> dict[str, int]:
+        from atelier.catalog import PRICES
+
+        unknown = sorted(set(prices) - set(PRICES))
+        if unknown:
+            raise ValueError(f"unknown price keys {unknown}; known: {sorted(PRICES)}")
+        return prices
 
     @field_validator("prompt_enhancer_url")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -67,6 +68,16 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _private(path: Path) -> None:
+    """Create the database file readable by its owner only, and make an older one so.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so they follow."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            file.chmod(0o600)
+
+
 class Database:
     """One SQLite file shared by the server and the CLI (WAL lets both work at once)."""
 
@@ -74,6 +85,7 @@ class Database:
         self.path = path
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
+        _private(path)
         self._connection().executescript(SCHEMA)
         self._add_missing_columns()
 

@@ -33,6 +33,12 @@ def open_image(data: bytes, field: str, limits: ImageLimits) -> Image.Image:
         raise InvalidRequest(
             f"{field} is not a PNG, JPG or WEBP image (or it is too large to open)", param=field
         ) from None
+    except ValueError:
+        # Pillow refuses text and colour-profile chunks (zTXt, iTXt, iCCP) that decompress
+        # past its limit with a ValueError.
+        raise InvalidRequest(
+            f"{field} has a metadata chunk that is too large or damaged", param=field
+        ) from None
     width, height = image.size
     if width * height > limits.max_pixels or max(width, height) > limits.max_side:
         raise InvalidRequest(
@@ -47,7 +53,7 @@ def open_image(data: bytes, field: str, limits: ImageLimits) -> Image.Image:
         )
     try:
         image.load()
-    except (OSError, SyntaxError):
+    except (OSError, SyntaxError, ValueError):
         # Pillow reports corrupt or truncated streams through these; they are the client's.
         raise InvalidRequest(f"{field} is a damaged or truncated image", param=field) from None
     return image

@@ -73,3 +73,17 @@ def test_served_from_another_directory_the_matting_model_is_found(tmp_path: Path
         assert response.json()["credits"] == 10
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    "prices",
+    [{"raster_generation_v3": -1}, {"raster_generation_v3": 1.5}, {"raster_generation_v3": True},
+     {"raster_generation_v3": 10**7}, {"no_such_key": 1}],
+)  # fmt: skip
+def test_prices_must_be_known_whole_and_not_negative(tmp_path: Path, prices: object) -> None:
+    from pydantic import ValidationError
+
+    from atelier.config import Settings
+
+    with pytest.raises(ValidationError, match="prices"):
+        Settings(data_dir=tmp_path, prices=prices)

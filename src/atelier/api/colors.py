@@ -6,9 +6,12 @@ from fastapi import APIRouter, Request
 from pydantic import ConfigDict, Field
 
 from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
+from atelier.api.forms import CheckedJsonRoute
 from atelier.api.schemas import Strict
 
-router = APIRouter(prefix="/v1/colors", tags=["colors"], dependencies=[BillingDep])
+router = APIRouter(
+    prefix="/v1/colors", tags=["colors"], dependencies=[BillingDep], route_class=CheckedJsonRoute
+)
 
 
 class ColorHexAndWeight(Strict):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
-from atelier.api.forms import Endpoint, multipart_post, read_request
+from atelier.api.forms import CheckedJsonRoute, Endpoint, multipart_post, read_request
 from atelier.api.generations import generation_response
 from atelier.api.schemas import (
     GenerateResponse,
@@ -23,7 +23,9 @@ from atelier.api.schemas import (
 from atelier.inputs import ImageSource
 
 P = TypeVar("P", bound=BaseModel)
-router = APIRouter(prefix="/v1/images", tags=["edits"], dependencies=[BillingDep])
+router = APIRouter(
+    prefix="/v1/images", tags=["edits"], dependencies=[BillingDep], route_class=CheckedJsonRoute
+)
 
 
 def _post(

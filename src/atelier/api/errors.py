@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from atelier.errors import AtelierError, PayloadTooLarge, RateLimited
+from atelier.errors import AtelierError, RateLimited
 
 log = logging.getLogger("atelier")
 
@@ -60,8 +60,9 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    if isinstance(exc.__cause__, PayloadTooLarge):
-        # FastAPI wraps errors raised while it reads a body; ours says what really happened.
+    if isinstance(exc.__cause__, AtelierError):
+        # FastAPI wraps errors raised while it reads a body (the size limit, parse_json's
+        # checks) in a 400 of its own; ours says what really happened.
         return _domain_error(request, exc.__cause__)
     codes = {404: "not_found", 405: "method_not_allowed"}
     code = codes.get(exc.status_code, "invalid_request" if exc.status_code < 500 else "error")

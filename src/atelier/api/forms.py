@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
@@ -139,13 +140,76 @@ def require_form(request: Request, what: str) -> None:
         raise InvalidRequest(f"send {what} as multipart/form-data")
 
 
+def parse_json(text: str | bytes, param: str | None = None) -> Any:
+    """JSON text as Python values, or a 400 naming ``param`` (None: the body).
+
+    Beyond syntax, two things json.loads lets through would fail later as 500s: nesting so
+    deep that it exhausts the stack, and escaped lone surrogates ("\\ud800"), which are not
+    text and cannot be encoded as UTF-8."""
+    what = param or "the request body"
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise InvalidJson(f"{what} is nested too deeply", param=param) from None
+    except ValueError:  # JSONDecodeError, and bytes that are not UTF-8
+        raise InvalidJson(f"{what} is not valid JSON", param=param) from None
+    where = _surrogate_in(value, param)
+    if where is not None:
+        raise InvalidRequest(
+            f"{where or what} contains an unpaired UTF-16 surrogate (e.g. \\ud800): "
+            "send text as valid Unicode",
+            param=where,
+        )
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_in(value: Any, path: str | None) -> str | None:
+    """The path of the first string in ``value`` holding a lone surrogate ("" for the root)."""
+    stack: list[tuple[Any, str | None]] = [(value, path)]
+    while stack:  # iterative: the nesting depth is the client's choice
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return where or ""
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if _SURROGATE.search(key):
+                    return where or ""
+                stack.append((sub, f"{where}.{key}" if where else key))
+        elif isinstance(item, list):
+            stack.extend((sub, f"{where or ''}[{i}]") for i, sub in enumerate(item))
+    return None
+
+
+class CheckedJsonRequest(Request):
+    """A request whose JSON body is read by ``parse_json`` (for bodies FastAPI parses)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = parse_json(await self.body())
+        return self._json
+
+
+class CheckedJsonRoute(APIRoute):
+    """The route class of every router: bodies FastAPI parses into models get the checks of
+    ``parse_json`` too (FastAPI reports what ``json()`` raises as the cause of a 400)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            return await handler(CheckedJsonRequest(request.scope, request.receive))
+
+        return checked
+
+
 async def read_request(request: Request) -> Form:
     """A JSON object body, or a form; anything else is a 400 saying what to send."""
     if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise InvalidJson("the request body is not valid JSON") from None
+        body = parse_json(await request.body())
         if not isinstance(body, dict):
             raise InvalidRequest("the request body must be a JSON object")
         return Form(body, {})
@@ -195,10 +259,7 @@ def decode_json_strings(fields: dict[str, Any], names: Iterable[str]) -> dict[st
     """``fields`` with those of ``names`` that arrived as JSON text parsed."""
     for name in names:
         if isinstance(fields.get(name), str):
-            try:
-                fields[name] = json.loads(fields[name])
-            except json.JSONDecodeError:
-                raise InvalidRequest(f"{name} is not valid JSON", param=name) from None
+            fields[name] = parse_json(fields[name], param=name)
     return fields
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
 from atelier.api.dialects import Dialect, parse_generation
-from atelier.api.forms import read_request
+from atelier.api.forms import CheckedJsonRoute, read_request
 from atelier.api.schemas import (
     AimlGenerateRequest,
     AimlImage,
@@ -29,7 +29,9 @@ from atelier.generation import Generation, Output
 from atelier.inputs import ImageSource
 from atelier.services import Services
 
-router = APIRouter(prefix="/v1/images", tags=["images"], dependencies=[BillingDep])
+router = APIRouter(
+    prefix="/v1/images", tags=["images"], dependencies=[BillingDep], route_class=CheckedJsonRoute
+)
 
 
 def image_data(services: Services, image: DeliveredImage, response_format: str | None) -> ImageData:

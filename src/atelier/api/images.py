@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from atelier.api.deps import ServicesDep
+from atelier.api.forms import CheckedJsonRoute
 
-router = APIRouter(tags=["images"])
+router = APIRouter(tags=["images"], route_class=CheckedJsonRoute)
 
 
 @router.get("/images/{name}", response_class=FileResponse)

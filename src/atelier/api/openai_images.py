@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from atelier.api.deps import ServicesDep, UserDep, run_job
-from atelier.api.forms import multipart_post, read_form
+from atelier.api.forms import CheckedJsonRoute, multipart_post, read_form
 from atelier.api.generations import generation_response
 from atelier.api.schemas import (
     GenerateResponse,
@@ -16,7 +16,7 @@ from atelier.api.schemas import (
 )
 from atelier.inputs import ImageSource
 
-router = APIRouter(prefix="/v1/images", tags=["openai"])
+router = APIRouter(prefix="/v1/images", tags=["openai"], route_class=CheckedJsonRoute)
 
 
 @multipart_post(router, "/edits", GenerateResponse, OpenAIEditRequest, ("image", "mask"))

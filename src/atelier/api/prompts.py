@@ -5,9 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
+from atelier.api.forms import CheckedJsonRoute
 from atelier.api.schemas import Strict
 
-router = APIRouter(prefix="/v1/prompts", tags=["prompt"], dependencies=[BillingDep])
+router = APIRouter(
+    prefix="/v1/prompts", tags=["prompt"], dependencies=[BillingDep], route_class=CheckedJsonRoute
+)
 
 
 class EnhancePromptRequest(Strict):

@@ -8,7 +8,6 @@ field is a 400 naming it.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
@@ -18,9 +17,9 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
-from atelier.api.forms import decode_fields, decode_json_strings
+from atelier.api.forms import CheckedJsonRoute, decode_fields, decode_json_strings, parse_json
 from atelier.api.schemas import Strict, validate_as
-from atelier.errors import InvalidJson, InvalidRequest
+from atelier.errors import InvalidRequest
 from atelier.inputs import ImageSource
 from atelier.styles import (
     MAX_PALETTE_COLORS,
@@ -32,7 +31,7 @@ from atelier.styles import (
     StyleRequest,
 )
 
-router = APIRouter(prefix="/v1/styles", tags=["styles"])
+router = APIRouter(prefix="/v1/styles", tags=["styles"], route_class=CheckedJsonRoute)
 
 # Fields that are lists: in a form, repeated (``image_weights`` or ``image_weights[]``, as the
 # OpenAI SDK writes them) or one JSON array.
@@ -180,10 +179,7 @@ def _style_request(
 
 
 async def _json_request(request: Request) -> StyleRequest:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise InvalidJson("the request body is not valid JSON") from None
+    body = parse_json(await request.body())
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
     if "image_urls" not in body:
@@ -199,10 +195,7 @@ async def _json_request(request: Request) -> StyleRequest:
 
 def _list_value(name: str, values: list[str]) -> Any:
     if len(values) == 1 and values[0].lstrip().startswith("["):
-        try:
-            return json.loads(values[0])
-        except json.JSONDecodeError:
-            raise InvalidRequest(f"{name} is not a valid JSON array", param=name) from None
+        return parse_json(values[0], param=name)
     return values
 
 

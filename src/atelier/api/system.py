@@ -6,8 +6,9 @@ from fastapi import APIRouter
 
 from atelier import catalog
 from atelier.api.deps import ServicesDep
+from atelier.api.forms import CheckedJsonRoute
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], route_class=CheckedJsonRoute)
 
 
 @router.get("/healthz")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from atelier.api.deps import BillingDep, ServicesDep, UserDep, run_job
-from atelier.api.forms import Endpoint, multipart_post, read_request
+from atelier.api.forms import CheckedJsonRoute, Endpoint, multipart_post, read_request
 from atelier.api.generations import image_data
 from atelier.api.schemas import EraseRequest, ToolRequest, ToolResponse, VectorizeRequest
 from atelier.inputs import ImageSource
@@ -18,7 +18,9 @@ from atelier.requests import Delivery
 from atelier.services import Services
 from atelier.tools.toolbox import ToolResult
 
-router = APIRouter(prefix="/v1/images", tags=["tools"], dependencies=[BillingDep])
+router = APIRouter(
+    prefix="/v1/images", tags=["tools"], dependencies=[BillingDep], route_class=CheckedJsonRoute
+)
 
 
 def _post(

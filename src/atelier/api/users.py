@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from atelier.api.deps import UserDep
+from atelier.api.forms import CheckedJsonRoute
 from atelier.api.schemas import UserOut
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(prefix="/v1/users", tags=["users"], route_class=CheckedJsonRoute)
 
 
 @router.get("/me", response_model=UserOut)

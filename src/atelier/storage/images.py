@@ -38,6 +38,20 @@ class ImageFile:
     media_type: str
 
 
+# A file being written ends in PART until its row commits; one older than STALE_PART_SECONDS
+# was left by a crash (a write and a commit take well under a second).
+PART = ".part"
+STALE_PART_SECONDS = 3600
+LEFTOVER_SCAN_SECONDS = 3600
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``path`` readable by its owner only (0600, whatever the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+
+
 # The expiry of an image asked not to expire (expire=false) when no operator limit is set:
 # the last second of year 9999, so that signed URLs and the sweep need no special case.
 NEVER = 253_402_300_799
@@ -51,6 +65,7 @@ class ImageStore:
         self.root = root
         self.ttl_seconds = ttl_seconds
         self.kept_ttl_seconds = kept_ttl_seconds
+        self._last_leftover_scan = float("-inf")
         root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, image_id: str, extension: str) -> Path:
@@ -68,15 +83,22 @@ class ImageStore:
         stored = StoredImage(image_id, image.extension, expires)
         path = self._path(image_id, image.extension)
         path.parent.mkdir(exist_ok=True)
-        # Write then rename: a reader never sees a half-written file.
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(image.data)
-        os.replace(tmp, path)
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO images (id, user_id, extension, created, expires) VALUES (?,?,?,?,?)",
-                (image_id, user_id, image.extension, now, stored.expires),
-            )
+        # Written under a temporary name and given its own only after its row commits: a crash
+        # leaves at most a stale .part file (which the sweep deletes), never an image file that
+        # no row accounts for, and a reader never sees a half-written file.
+        tmp = path.with_name(path.name + PART)
+        _write_private(tmp, image.data)
+        try:
+            with self.db.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO images (id, user_id, extension, created, expires) "
+                    "VALUES (?,?,?,?,?)",
+                    (image_id, user_id, image.extension, now, stored.expires),
+                )
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return stored
 
     def open(self, name: str) -> ImageFile:
@@ -110,7 +132,8 @@ class ImageStore:
             conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
 
     def sweep(self, now: float | None = None) -> int:
-        """Delete every image whose expiry has passed; returns how many went."""
+        """Delete every image whose expiry has passed; returns how many went. At most once an
+        hour (and at the first sweep) it also deletes what a crash left behind."""
         now = time.time() if now is None else now
         rows = self.db.query("SELECT id, extension FROM images WHERE expires < ?", (now,))
         for row in rows:
@@ -119,4 +142,37 @@ class ImageStore:
             with self.db.transaction() as conn:
                 conn.executemany("DELETE FROM images WHERE id = ?", [(r["id"],) for r in rows])
             log.info("swept %d expired images", len(rows))
+        if now - self._last_leftover_scan >= LEFTOVER_SCAN_SECONDS:
+            self._last_leftover_scan = now
+            self.delete_leftovers(now)
         return len(rows)
+
+    def delete_leftovers(self, now: float | None = None) -> int:
+        """Delete temporary files older than STALE_PART_SECONDS and image files that no row
+        accounts for (a crash between writing and committing; an older atelier wrote the file
+        first); returns how many went."""
+        now = time.time() if now is None else now
+        removed = 0
+        for folder in (p for p in self.root.iterdir() if p.is_dir()):
+            files = {p.name: p for p in folder.iterdir() if p.is_file()}
+            ids = {m.group(1) for name in files if (m := _NAME.match(name))}
+            known = self._known_ids(ids)
+            for name, path in files.items():
+                match = _NAME.match(name)
+                stale_part = name.endswith(PART) and path.stat().st_mtime < now - STALE_PART_SECONDS
+                if stale_part or (match is not None and match.group(1) not in known):
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        if removed:
+            log.info("deleted %d files left behind by interrupted writes", removed)
+        return removed
+
+    def _known_ids(self, ids: set[str]) -> set[str]:
+        known: set[str] = set()
+        listed = sorted(ids)
+        for start in range(0, len(listed), 500):  # SQLite caps the parameters of one query
+            batch = listed[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self.db.query(f"SELECT id FROM images WHERE id IN ({marks})", tuple(batch))
+            known.update(row["id"] for row in rows)
+        return known
