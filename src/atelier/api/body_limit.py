@@ -1,4 +1,8 @@
-"""ASGI middleware that refuses request bodies over a size cap while they are being read."""
+"""ASGI middleware that refuses request bodies over a size cap while they are being read.
+
+JSON bodies have a smaller cap of their own (``max_json_bytes``, 1 MB) unless they carry images
+as data: URLs, which may take them up to the cap of uploads: past the JSON cap, a body in
+which no ``data:`` has appeared yet is refused there and then, before anything parses it."""
 
 from __future__ import annotations
 
@@ -13,10 +17,14 @@ from atelier.errors import PayloadTooLarge
 _DRAIN_FACTOR = 8
 
 
+_DATA_URL = b"data:"
+
+
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_json_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_json_bytes = max_bytes if max_json_bytes is None else max_json_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -28,16 +36,29 @@ class BodySizeLimit:
             await self._refuse(send)
             return
 
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        is_json = content_type.split(b";")[0].strip().lower() == b"application/json"
         received = 0
         started = False
+        seen_data_url = False
+        tail = b""  # the last bytes of the previous chunk: "data:" may span two chunks
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, seen_data_url, tail
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_bytes:
                     raise PayloadTooLarge(self._message())
+                if is_json and not seen_data_url:
+                    seen_data_url = _DATA_URL in tail + chunk
+                    tail = chunk[-(len(_DATA_URL) - 1) :]
+                    if received > self.max_json_bytes and not seen_data_url:
+                        raise PayloadTooLarge(
+                            f"the JSON body is larger than {self.max_json_bytes} bytes; images "
+                            "in JSON bodies go in data: or http(s) URLs (or send multipart)"
+                        )
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -47,11 +68,11 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except PayloadTooLarge:
+        except PayloadTooLarge as exc:
             if started:
                 raise
             await self._drain(receive)
-            await self._refuse(send)
+            await self._refuse(send, exc.message)
 
     def _message(self) -> str:
         return f"the request body is larger than {self.max_bytes} bytes; send smaller files"
@@ -64,9 +85,9 @@ class BodySizeLimit:
                 return
             drained += len(message.get("body", b""))
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, message: str | None = None) -> None:
         body = json.dumps(
-            {"code": PayloadTooLarge.code, "message": self._message(), "param": None}
+            {"code": PayloadTooLarge.code, "message": message or self._message(), "param": None}
         ).encode()
         await send(
             {
