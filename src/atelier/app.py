@@ -25,6 +25,7 @@ from atelier.api import (
 )
 from atelier.api.body_limit import BodySizeLimit
 from atelier.api.errors import register_error_handlers
+from atelier.api.idempotency import Idempotency
 from atelier.config import Settings
 from atelier.errors import Conflict
 from atelier.services import Services, build_services
@@ -55,6 +56,7 @@ async def _sweep_forever(services: Services) -> None:
         await asyncio.sleep(services.settings.sweep_interval_seconds)
         try:
             await run_in_threadpool(services.store.sweep)
+            await run_in_threadpool(services.idempotency.sweep)
         except Exception:  # the sweep must outlive a bad moment (disk, lock); log and go on
             log.exception("image sweep failed")
 
@@ -100,6 +102,8 @@ def create_app(settings: Settings) -> FastAPI:
         colors,
     ):
         app.include_router(module.router)
+    # Middleware added last runs first: the size cap sees a body before idempotency reads it.
+    app.add_middleware(Idempotency, services=services)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_request_bytes,

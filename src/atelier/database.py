@@ -55,6 +55,19 @@ CREATE TABLE IF NOT EXISTS styles (
     options TEXT NOT NULL DEFAULT '{}'  -- JSON: match, mix_policy, prompt, weights, ...
 );
 CREATE INDEX IF NOT EXISTS styles_user ON styles(user_id);
+-- Idempotency-Key: one row per user and key; 'running' until its response is stored ('done').
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    user_id TEXT NOT NULL REFERENCES users(id),
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'done')),
+    status INTEGER,
+    content_type TEXT,
+    body BLOB,
+    created REAL NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency_keys(created);
 """
 
 # Columns added after a table's first release, as (table, column, declaration): CREATE TABLE IF

@@ -20,6 +20,7 @@ from atelier.engines.registry import (
 from atelier.fetching import ImageFetcher
 from atelier.finishing import Finishing
 from atelier.generation import ImageGenerator
+from atelier.idempotency import IdempotencyKeys
 from atelier.inputs import ImageInputs
 from atelier.jobs import Jobs
 from atelier.palettes import ColorOptimizer
@@ -51,6 +52,7 @@ class Services:
     inputs: ImageInputs
     prompts: PromptService
     palettes: ColorOptimizer
+    idempotency: IdempotencyKeys
 
 
 def build_services(settings: Settings) -> Services:
@@ -119,4 +121,7 @@ def build_services(settings: Settings) -> Services:
             prices["prompt_enhancement"],
         ),
         palettes=ColorOptimizer(deliveries, prices["color_optimization"]),
+        # A key still running past the job time limit (and a minute more for the rest of the
+        # request) was left by a process that died.
+        idempotency=IdempotencyKeys(db, settings.job_timeout_seconds + 60),
     )

@@ -1,0 +1,116 @@
+"""Idempotency keys, with Stripe's semantics: a POST sent again with the same key and the same
+body within 24 hours gets the first one's stored response (same images, charged once), and
+waits for it while the first is still running; the same key with another body is a 409.
+
+Keys belong to a user and live in the database, so every replica sees them. Only successful
+responses are kept: a request that failed charged nothing, and sending it again runs it again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from atelier.database import Database
+from atelier.errors import AtelierError, InvalidRequest
+
+KEY_TTL_SECONDS = 24 * 3600
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyReused(AtelierError):
+    status = 409
+    code = "idempotency_key_reused"
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    content_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What to do with a request: ``run`` it (the key is ours now), ``replay`` ``stored``, or
+    ``wait`` for the request that holds the key."""
+
+    action: Literal["run", "replay", "wait"]
+    stored: StoredResponse | None = None
+
+
+def check_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        raise InvalidRequest(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
+            param="Idempotency-Key",
+        )
+    return key
+
+
+class IdempotencyKeys:
+    def __init__(self, db: Database, abandoned_after_seconds: float) -> None:
+        """``abandoned_after_seconds``: a key still 'running' this long after it was taken
+        belongs to a process that died; the next request with it runs again."""
+        self.db = db
+        self.abandoned_after_seconds = abandoned_after_seconds
+
+    def claim(self, user_id: str, key: str, request_hash: str) -> Claim:
+        now = time.time()
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT request_hash, state, status, content_type, body, created "
+                "FROM idempotency_keys WHERE user_id = ? AND key = ?",
+                (user_id, key),
+            ).fetchone()
+            if row is not None and _expired(row, now, self.abandoned_after_seconds):
+                conn.execute(
+                    "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?", (user_id, key)
+                )
+                row = None
+            if row is None:
+                conn.execute(
+                    "INSERT INTO idempotency_keys (user_id, key, request_hash, state, created) "
+                    "VALUES (?, ?, ?, 'running', ?)",
+                    (user_id, key, request_hash, now),
+                )
+                return Claim("run")
+        if row["request_hash"] != request_hash:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used with a different request in the last 24 hours; "
+                "use a new key for a new request",
+                param="Idempotency-Key",
+            )
+        if row["state"] == "running":
+            return Claim("wait")
+        return Claim("replay", StoredResponse(row["status"], row["content_type"], row["body"]))
+
+    def finish(self, user_id: str, key: str, response: StoredResponse) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?, "
+                "body = ? WHERE user_id = ? AND key = ?",
+                (response.status, response.content_type, response.body, user_id, key),
+            )
+
+    def release(self, user_id: str, key: str) -> None:
+        """Give the key up (the request failed): the next request with it runs again."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND state = 'running'",
+                (user_id, key),
+            )
+
+    def sweep(self, now: float | None = None) -> int:
+        """Delete keys older than 24 hours; returns how many went."""
+        cutoff = (time.time() if now is None else now) - KEY_TTL_SECONDS
+        with self.db.transaction() as conn:
+            cursor = conn.execute("DELETE FROM idempotency_keys WHERE created < ?", (cutoff,))
+            return cursor.rowcount
+
+
+def _expired(row: sqlite3.Row, now: float, abandoned_after: float) -> bool:
+    age = now - row["created"]
+    return age > KEY_TTL_SECONDS or (row["state"] == "running" and age > abandoned_after)
