@@ -27,6 +27,9 @@ class Charging(Protocol):
     def charged(self, user_id: str, units: int, reason: str) -> AbstractContextManager[object]:
         """Hold ``units`` for the with-block; charge on success, release on failure."""
 
+    def check(self, user_id: str, units: int) -> None:
+        """Raise InsufficientCredits now if the balance is below ``units`` (takes nothing)."""
+
 
 @dataclass(frozen=True)
 class DeliveredImage:
@@ -63,6 +66,13 @@ class Deliveries:
         self.store = store
         self.prices = prices
 
+    def precheck(self, user_id: str, units: int, count: int, delivery: Delivery) -> None:
+        """Refuse now what ``deliver`` would refuse for credits or the rate limit, before any
+        input image is fetched or decoded. Takes nothing: ``deliver`` still holds and counts
+        atomically (another request of the user may take the credits in between)."""
+        self.ledger.check(user_id, units + self.prices.finishing(delivery, count))
+        self.rate_limiter.check(user_id, count)
+
     def deliver(
         self,
         user_id: str,
@@ -80,6 +90,9 @@ class Deliveries:
             artifacts = make()
             check_cancelled()  # timed out or abandoned meanwhile: store nothing, charge nothing
             return Delivered(units, [self._store(user_id, a, delivery) for a in artifacts])
+
+    def check(self, user_id: str, units: int) -> None:
+        self.ledger.check(user_id, units)
 
     @contextmanager
     def charged(self, user_id: str, units: int, reason: str) -> Iterator[None]:

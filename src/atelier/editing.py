@@ -97,6 +97,7 @@ class ImageEditor:
             raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
         plan = self.generator.plan(user_id, req, _PENDING)
         asked = None if req.size is None else parse_size(req.size, plan.model, extra_sizes)
+        self._precheck(user_id, plan, self.prices.edit(edit, plan.spec.vector), req.delivery)
         picture = self.inputs.open(image, catalog.IMAGE_LIMITS)
         opened_mask = None
         if edit.mask == "upload" and mask is not None:
@@ -116,6 +117,8 @@ class ImageEditor:
         asked = None if req.size is None else parse_size(req.size, plan.model)
         if mask is not None and asked is not None:
             raise InvalidRequest("masked edits keep the image's size; leave size out", "size")
+        price = self.prices.edit(catalog.EDITS[endpoint], plan.spec.vector)
+        self._precheck(user_id, plan, price, req.delivery)
         picture = self.inputs.open(image, catalog.IMAGE_LIMITS)
         opened_mask = None
         if mask is not None:
@@ -170,6 +173,7 @@ class ImageEditor:
             generation = replace(generation, prompt=OUTPAINT_PROMPT)
         plan = self.generator.plan(user_id, generation, _PENDING)
         target = None if req.size is None else parse_size(req.size, plan.model)
+        self._precheck(user_id, plan, self.prices.outpaint(plan.spec.vector), generation.delivery)
         picture = self.inputs.open(image, catalog.IMAGE_LIMITS)
         w, h = picture.size
         if target is not None:
@@ -210,6 +214,7 @@ class ImageEditor:
             prompt="a variation of the input image", n=req.n, random_seed=req.seed, model=req.model
         )
         plan = self.generator.plan(user_id, params, req.size)
+        self._precheck(user_id, plan, self.prices["variation"], req.delivery)
         picture = self.inputs.open(image, catalog.IMAGE_LIMITS)
         units = self.prices["variation"] * plan.spec.n
         return self._variations(
@@ -218,6 +223,10 @@ class ImageEditor:
 
     def explore_similar(self, user_id: str, req: ExploreSimilarRequest) -> Generation:
         """More images like one of the user's own, as close as ``similarity`` asks."""
+        model = self.generator.model(catalog.EXPLORE_MODEL)
+        count = catalog.EXPLORE_IMAGES
+        units = self.prices.generation(model, vector=False) * count
+        self.deliveries.precheck(user_id, units, count, req.delivery)
         data, extension = self.store.read_own(user_id, req.source_image_id, "source_image_id")
         if extension == "svg":
             raise InvalidRequest(
@@ -236,6 +245,11 @@ class ImageEditor:
         return self._variations(
             user_id, plan, picture, strength, units, "explore_similar", req.delivery
         )
+
+    def _precheck(self, user_id: str, plan: Plan, price: int, delivery: Delivery) -> None:
+        """Credits and rate limit for ``plan.spec.n`` images at ``price``, before any input
+        image is read (see Deliveries.precheck)."""
+        self.deliveries.precheck(user_id, price * plan.spec.n, plan.spec.n, delivery)
 
     def _variations(
         self,

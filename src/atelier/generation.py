@@ -296,8 +296,12 @@ class ImageGenerator:
                 f"send at most {catalog.MAX_STYLE_IMAGES} style references; got {len(sources)}",
                 param="style_references",
             )
-        # Everything that costs nothing is checked before any image is fetched or decoded.
+        # Everything that costs nothing is checked before any image is fetched or decoded,
+        # credits and rate limit included (the lower of the model's prices: the style, and so
+        # the output, is not known yet).
         model = self._forced(self.model(req.model, catalog.DEFAULT_STYLE_REFERENCE_MODEL), force)
+        cheapest = min(self.prices.generation(model, vector) for vector in (False, True))
+        self.deliveries.precheck(user_id, cheapest * req.n, req.n, req.delivery)
         images = [(source.field, self.inputs.read(source)) for source in sources]
         return self.styles.create_inline(user_id, images, model=model.id).id
 

@@ -19,19 +19,27 @@ class ImageRateLimiter:
 
     def acquire(self, user_id: str, images: int, now: float | None = None) -> None:
         """Count ``images`` against the user's window, or raise RateLimited (counting nothing)."""
+        self._take(user_id, images, now, count=True)
+
+    def check(self, user_id: str, images: int, now: float | None = None) -> None:
+        """Raise RateLimited now if ``images`` would not fit the user's window (counts nothing)."""
+        self._take(user_id, images, now, count=False)
+
+    def _take(self, user_id: str, images: int, now: float | None, count: bool) -> None:
         now = time.monotonic() if now is None else now
         with self._lock:
             events = self._events[user_id]
             while events and events[0][0] <= now - self.window:
                 events.popleft()
-            used = sum(count for _, count in events)
+            used = sum(n for _, n in events)
             if used + images > self.limit:
                 raise RateLimited(
                     f"rate limit of {self.limit} images per {self.window:g} s reached; "
                     "retry after the Retry-After seconds",
                     retry_after=self._retry_after(events, used + images - self.limit, now),
                 )
-            events.append((now, images))
+            if count:
+                events.append((now, images))
 
     def _retry_after(self, events: deque[tuple[float, int]], excess: int, now: float) -> int:
         # The earliest moment enough of the window's images have aged out.

@@ -269,6 +269,8 @@ class StyleLibrary:
             for i, style_id in enumerate(req.source_styles)
         ]
 
+        if charge:  # credits first: a request that would be refused reads no image
+            self.charging.check(user_id, self.price)
         contents = self._read(req.images, req.images_param)
         limits = ImageLimits(max_bytes=self.max_bytes, min_side=1)
         images = [

@@ -23,9 +23,7 @@ def test_the_sdks_retries_of_a_timed_out_request_pay_once(slow: Server) -> None:
     # The job takes 1.6 s, the client waits 1 s: the first try times out and the SDK retries
     # (after about half a second); the retry waits for the first job and gets its result.
     client = openai.OpenAI(base_url=f"{slow.url}/v1", api_key=token, timeout=1.0, max_retries=2)
-    response = client.images.generate(
-        prompt="sleep 1.6", extra_headers={"Idempotency-Key": key}
-    )
+    response = client.images.generate(prompt="sleep 1.6", extra_headers={"Idempotency-Key": key})
     assert response.data[0].url and fetch(response.data[0].url).status_code == 200
     assert slow.balance(token) == 1000 - 40
     assert stats(slow, watcher)["started"] - before == 1  # tried twice or more, run once

@@ -31,6 +31,13 @@ class Ledger:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def check(self, user_id: str, units: int) -> None:
+        """Raise InsufficientCredits now if the balance is below ``units`` (takes nothing)."""
+        row = self.db.query_one("SELECT credits FROM users WHERE id = ?", (user_id,))
+        balance = row["credits"] if row else 0
+        if balance < units:
+            raise InsufficientCredits(_short_of(units, balance))
+
     def hold(self, user_id: str, units: int, reason: str) -> Hold:
         hold = Hold(str(uuid.uuid4()), user_id, units)
         with self.db.transaction() as conn:
@@ -41,10 +48,7 @@ class Ledger:
             if cursor.rowcount == 0:
                 row = conn.execute("SELECT credits FROM users WHERE id = ?", (user_id,)).fetchone()
                 balance = row["credits"] if row else 0
-                raise InsufficientCredits(
-                    f"this request costs {units} units but the balance is {balance}; "
-                    "add credits or ask for fewer images"
-                )
+                raise InsufficientCredits(_short_of(units, balance))
             conn.execute(
                 "INSERT INTO ledger (id, user_id, units, reason, state, created) "
                 "VALUES (?, ?, ?, ?, 'held', ?)",
@@ -113,3 +117,10 @@ class Ledger:
             )
             row = conn.execute("SELECT credits FROM users WHERE id = ?", (user_id,)).fetchone()
         return int(row["credits"])
+
+
+def _short_of(units: int, balance: int) -> str:
+    return (
+        f"this request costs {units} units but the balance is {balance}; "
+        "add credits or ask for fewer images"
+    )

@@ -47,6 +47,7 @@ class Toolbox:
     def vectorize(
         self, user_id: str, source: ImageSource, options: VectorizeOptions, delivery: Delivery
     ) -> ToolResult:
+        self._precheck(user_id, "vectorization", delivery)
         image = self.inputs.open(source, catalog.IMAGE_LIMITS)
         return self._run(
             user_id,
@@ -58,12 +59,14 @@ class Toolbox:
     def remove_background(
         self, user_id: str, source: ImageSource, delivery: Delivery
     ) -> ToolResult:
+        self._precheck(user_id, "background_removal", delivery)
         image = self.inputs.open(source, catalog.IMAGE_LIMITS)
         return self._run(
             user_id, "background_removal", delivery, lambda: RasterImage(self.remover.remove(image))
         )
 
     def crisp_upscale(self, user_id: str, source: ImageSource, delivery: Delivery) -> ToolResult:
+        self._precheck(user_id, "crisp_upscale", delivery)
         image = self.inputs.open(source, catalog.SMALL_IMAGE_LIMITS)
         return self._run(
             user_id, "crisp_upscale", delivery, lambda: RasterImage(self.upscaler.crisp(image))
@@ -77,6 +80,7 @@ class Toolbox:
         price_key: str = "creative_upscale",
     ) -> ToolResult:
         """creativeUpscale; the deprecated clarityUpscale and generativeUpscale run it too."""
+        self._precheck(user_id, price_key, delivery)
         image = self.inputs.open(source, catalog.IMAGE_LIMITS)
         size = creative_input_size(image.width, image.height)
         if size != image.size:
@@ -92,11 +96,16 @@ class Toolbox:
             raise InvalidRequest(
                 "mask is required: send it as a file part named 'mask' (or mask_url)", "mask"
             )
+        self._precheck(user_id, "erase_region", delivery)
         image = self.inputs.open(source, catalog.SMALL_IMAGE_LIMITS)
         opened = self.inputs.open_mask(mask, catalog.SMALL_IMAGE_LIMITS, image.size)
         return self._run(
             user_id, "erase_region", delivery, lambda: RasterImage(self.eraser.erase(image, opened))
         )
+
+    def _precheck(self, user_id: str, price_key: str, delivery: Delivery) -> None:
+        """Credits and rate limit first: a request that would be refused reads no image."""
+        self.deliveries.precheck(user_id, self.prices[price_key], 1, delivery)
 
     def _run(
         self, user_id: str, price_key: str, delivery: Delivery, make: Callable[[], Artifact]
