@@ -26,6 +26,7 @@ from atelier.api import (
 from atelier.api.body_limit import BodySizeLimit
 from atelier.api.errors import register_error_handlers
 from atelier.api.idempotency import Idempotency
+from atelier.api.observability import Observability
 from atelier.config import Settings
 from atelier.errors import Conflict
 from atelier.services import Services, build_services
@@ -80,6 +81,11 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         sweeper.cancel()
         services.jobs.shutdown()
+        # Past the shutdown grace period uvicorn cancelled what was still running; its jobs'
+        # threads cannot be stopped, and the process may exit before they end.
+        released = services.ledger.release_open()
+        if released:
+            log.warning("released %d credit holds of jobs cut off by the shutdown", released)
 
     app = FastAPI(
         title="atelier",
@@ -109,4 +115,5 @@ def create_app(settings: Settings) -> FastAPI:
         max_bytes=settings.max_request_bytes,
         max_json_bytes=settings.max_json_bytes,
     )
+    app.add_middleware(Observability, metrics=services.metrics)  # outermost: sees every answer
     return app

@@ -100,7 +100,18 @@ def serve(
         _fail(exc.code, exc.message)
     except LookupError as exc:  # unknown engine name, or its packages missing
         _fail("invalid_settings", str(exc))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
+    from atelier.logs import log_config
+
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=log_config(log_level, settings.log_format),
+        timeout_keep_alive=int(settings.keep_alive_seconds),
+        # SIGTERM: stop accepting, give in-flight requests this long; what is still running
+        # then is cancelled and its credit hold released.
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )
 
 
 @main.command()

@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     tool_workers: int = Field(
         4, ge=1, le=256, description="Tool jobs (matting, upscaling...) at once"
     )
+    job_queue_length: int = Field(
+        64, ge=0, le=100_000, description="Jobs that may wait per pool; past it, 503 server_busy"
+    )
+    user_jobs: int = Field(
+        32, ge=1, le=100_000, description="Jobs one user may have queued or running at once"
+    )
     job_timeout_seconds: float = Field(
         900.0,
         gt=0,
@@ -134,6 +140,16 @@ class Settings(BaseSettings):
     )
     max_json_bytes: int = Field(
         1 * MB, ge=1024, le=1024 * MB, description="Largest JSON body without images"
+    )
+
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text, or json: one JSON object per log line"
+    )
+    keep_alive_seconds: float = Field(
+        5.0, gt=0, le=600, description="An idle keep-alive connection is closed after this"
+    )
+    shutdown_grace_seconds: float = Field(
+        30.0, ge=0, le=3600, description="On SIGTERM, in-flight requests get this long to finish"
     )
 
     secret_key: str | None = Field(

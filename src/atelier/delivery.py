@@ -12,9 +12,11 @@ from typing import Protocol
 
 from atelier.accounting.ledger import Ledger
 from atelier.engines.base import Artifact
+from atelier.errors import InsufficientCredits
 from atelier.finishing import Finishing
 from atelier.imaging.encoding import EncodedImage, encode_artifact
 from atelier.jobs import check_cancelled
+from atelier.metrics import Metrics
 from atelier.prices import Prices
 from atelier.ratelimit import ImageRateLimiter
 from atelier.requests import Delivery
@@ -59,7 +61,9 @@ class Deliveries:
         finishing: Finishing,
         store: ImageStore,
         prices: Prices,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()
         self.ledger = ledger
         self.rate_limiter = rate_limiter
         self.finishing = finishing
@@ -85,11 +89,13 @@ class Deliveries:
         """Hold ``units`` (plus what the delivery options cost), take ``count`` images of the
         rate limit, then make, finish and store the results; charged only if all succeeds."""
         units += self.prices.finishing(delivery, count)
-        with self.ledger.charged(user_id, units, reason):
+        with self.charged(user_id, units, reason):
             self.rate_limiter.acquire(user_id, count)
             artifacts = make()
             check_cancelled()  # timed out or abandoned meanwhile: store nothing, charge nothing
-            return Delivered(units, [self._store(user_id, a, delivery) for a in artifacts])
+            delivered = Delivered(units, [self._store(user_id, a, delivery) for a in artifacts])
+        self.metrics.images.labels(reason.split(":")[0]).inc(len(delivered.images))
+        return delivered
 
     def check(self, user_id: str, units: int) -> None:
         self.ledger.check(user_id, units)
@@ -98,9 +104,16 @@ class Deliveries:
     def charged(self, user_id: str, units: int, reason: str) -> Iterator[None]:
         """The same path for paid work that makes no image (styles, prompts, palettes): the
         hold is charged when the with-block succeeds and the job was not abandoned."""
-        with self.ledger.charged(user_id, units, reason):
-            yield
-            check_cancelled()
+        try:
+            with self.ledger.charged(user_id, units, reason):
+                yield
+                check_cancelled()
+        except InsufficientCredits:
+            raise  # nothing was held
+        except BaseException:
+            self.metrics.credits_released.inc(units)
+            raise
+        self.metrics.credits_charged.inc(units)
 
     def _store(self, user_id: str, artifact: Artifact, delivery: Delivery) -> DeliveredImage:
         artifact, score = self.finishing.finish(artifact, delivery)

@@ -6,6 +6,7 @@ from __future__ import annotations
 class AtelierError(Exception):
     status = 500
     code = "internal_error"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, message: str, param: str | None = None) -> None:
         super().__init__(message)
@@ -50,6 +51,23 @@ class PayloadTooLarge(AtelierError):
 class RateLimited(AtelierError):
     status = 429
     code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyJobs(RateLimited):
+    """The user already has as many jobs in flight as one user may."""
+
+    code = "too_many_concurrent_jobs"
+
+
+class ServerBusy(AtelierError):
+    """Every worker of a pool is busy and its queue is full: try again shortly."""
+
+    status = 503
+    code = "server_busy"
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)

@@ -23,6 +23,7 @@ from atelier.generation import ImageGenerator
 from atelier.idempotency import IdempotencyKeys
 from atelier.inputs import ImageInputs
 from atelier.jobs import Jobs
+from atelier.metrics import Metrics
 from atelier.palettes import ColorOptimizer
 from atelier.prices import Prices
 from atelier.prompting import PromptService, create_enhancer
@@ -53,9 +54,11 @@ class Services:
     prompts: PromptService
     palettes: ColorOptimizer
     idempotency: IdempotencyKeys
+    metrics: Metrics
 
 
 def build_services(settings: Settings) -> Services:
+    metrics = Metrics()
     db = Database(settings.database_path)
     ledger = Ledger(db)
     prices = Prices(settings.prices)
@@ -81,6 +84,7 @@ def build_services(settings: Settings) -> Services:
         Finishing(upscaler, NsfwClassifier(), settings.nsfw_threshold),
         store,
         prices,
+        metrics,
     )
     styles = StyleLibrary(
         db,
@@ -91,6 +95,7 @@ def build_services(settings: Settings) -> Services:
         inputs,
     )
     engine = create_engine(settings)
+    metrics.watch_engine(engine)
     generator = ImageGenerator(engine, styles, prices, deliveries, inputs)
     remover = create_matting(settings)
     toolbox = Toolbox(prices, deliveries, inputs, remover, upscaler, create_eraser(settings))
@@ -109,7 +114,14 @@ def build_services(settings: Settings) -> Services:
         editor=editor,
         toolbox=toolbox,
         inputs=inputs,
-        jobs=Jobs(settings.engine_workers, settings.tool_workers, settings.job_timeout_seconds),
+        jobs=Jobs(
+            settings.engine_workers,
+            settings.tool_workers,
+            settings.job_timeout_seconds,
+            queue_length=settings.job_queue_length,
+            user_jobs=settings.user_jobs,
+            metrics=metrics,
+        ),
         prompts=PromptService(
             create_enhancer(
                 settings.prompt_enhancer_url,
@@ -124,4 +136,5 @@ def build_services(settings: Settings) -> Services:
         # A key still running past the job time limit (and a minute more for the rest of the
         # request) was left by a process that died.
         idempotency=IdempotencyKeys(db, settings.job_timeout_seconds + 60),
+        metrics=metrics,
     )

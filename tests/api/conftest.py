@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import Server, free_port
@@ -43,20 +45,37 @@ class SlowEngine(PreviewEngine):
 WORKERS = 8
 
 
-@pytest.fixture(scope="session")
-def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("slow")
+def start_slow_server(root: Path, **env: str) -> Server:
+    """A live server whose engine is SlowEngine, with ``env`` on top of the defaults below."""
     (root / "slow_engine.py").write_text(SLOW_ENGINE)
-    env = {
+    defaults = {
         "ATELIER_ENGINE": "slow_engine:SlowEngine",
         "PYTHONPATH": str(root),
         "ATELIER_ENGINE_WORKERS": str(WORKERS),
         "ATELIER_JOB_TIMEOUT_SECONDS": "3",
+        "ATELIER_USER_JOBS": "64",  # one user floods the pools in test_jobs
     }
-    server = Server(root / "data", free_port(), env)
+    server = Server(root / "data", free_port(), {**defaults, **env})
     server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_slow_server(tmp_path_factory.mktemp("slow"))
     yield server
     server.stop()
+
+
+def metric(server: Server, name: str, **labels: str) -> float:
+    """One sample of the server's Prometheus metrics (0 when it has none yet)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(httpx.get(f"{server.url}/metrics").text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
 
 
 def stats(server: Server, token: str) -> dict[str, int]:

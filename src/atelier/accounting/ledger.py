@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,9 @@ class Ledger:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Holds this process took and has not settled: what it gives back when it stops.
+        self._open: set[str] = set()
+        self._open_lock = threading.Lock()
 
     def check(self, user_id: str, units: int) -> None:
         """Raise InsufficientCredits now if the balance is below ``units`` (takes nothing)."""
@@ -54,6 +58,8 @@ class Ledger:
                 "VALUES (?, ?, ?, ?, 'held', ?)",
                 (hold.id, user_id, units, reason, time.time()),
             )
+        with self._open_lock:
+            self._open.add(hold.id)
         return hold
 
     def charge(self, hold: Hold) -> None:
@@ -62,10 +68,26 @@ class Ledger:
                 "UPDATE ledger SET state = 'charged', settled = ? WHERE id = ? AND state = 'held'",
                 (time.time(), hold.id),
             )
+        self._settled(hold.id)
 
     def release(self, hold: Hold) -> None:
         with self.db.transaction() as conn:
             self._release(conn, hold.id)
+        self._settled(hold.id)
+
+    def release_open(self) -> int:
+        """Give back every hold this process still has open (it is stopping with jobs that
+        did not finish); a job that ends later finds its hold released and charges nothing."""
+        with self._open_lock:
+            ids, self._open = list(self._open), set()
+        with self.db.transaction() as conn:
+            for hold_id in ids:
+                self._release(conn, hold_id)
+        return len(ids)
+
+    def _settled(self, hold_id: str) -> None:
+        with self._open_lock:
+            self._open.discard(hold_id)
 
     @staticmethod
     def _release(conn: sqlite3.Connection, hold_id: str) -> None:

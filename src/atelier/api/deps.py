@@ -26,12 +26,15 @@ def get_services(request: Request) -> Services:
 
 
 async def current_user(
+    request: Request,
     services: Annotated[Services, Depends(get_services)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send your API token as 'Authorization: Bearer <token>'")
-    return await run_in_threadpool(services.accounts.authenticate, credentials.credentials)
+    user = await run_in_threadpool(services.accounts.authenticate, credentials.credentials)
+    request.state.user = user  # the owner of the jobs this request runs (run_job)
+    return user
 
 
 async def run_job(
@@ -42,10 +45,11 @@ async def run_job(
     *args: Any,
     **kwargs: Any,
 ) -> T:
-    """``work(*args, **kwargs)`` in one of the bounded job pools; cancelled if the client goes
-    away."""
+    """``work(*args, **kwargs)`` in one of the bounded job pools for the request's user;
+    cancelled if the client goes away."""
     job = functools.partial(work, *args, **kwargs)
-    return await services.jobs.run(pool, job, request.is_disconnected)
+    owner: User = request.state.user  # every route that runs jobs authenticates first
+    return await services.jobs.run(pool, job, request.is_disconnected, owner=owner.id)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

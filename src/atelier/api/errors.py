@@ -9,8 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
-from atelier.errors import AtelierError, RateLimited
+from atelier.errors import AtelierError
 
 log = logging.getLogger("atelier")
 
@@ -22,7 +23,7 @@ def error_response(status: int, code: str, message: str, param: str | None = Non
 def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AtelierError)
     response = error_response(exc.status, exc.code, exc.message, exc.param)
-    if isinstance(exc, RateLimited):
+    if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -69,8 +70,9 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail))
 
 
-def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+def unexpected_error(scope: Scope, exc: Exception) -> JSONResponse:
+    """The 500 of an error nobody expected: logged with its traceback, never shown."""
+    log.exception("unexpected error on %s %s", scope["method"], scope["path"], exc_info=exc)
     return error_response(500, "internal_error", "the server failed; the error has been logged")
 
 
@@ -78,4 +80,4 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AtelierError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    # Unexpected errors are answered by api.observability.Observability (see unexpected_error).

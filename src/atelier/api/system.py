@@ -1,8 +1,9 @@
-"""Health and model listing: GET /healthz, /status, /ping, GET /v1/models."""
+"""Health, metrics and model listing: GET /healthz, /status, /ping, /metrics, /v1/models."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from atelier import catalog
 from atelier.api.deps import ServicesDep
@@ -26,6 +27,12 @@ async def status() -> dict[str, bool]:
 @router.get("/ping")
 async def ping() -> dict[str, str]:
     return {}
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(services: ServicesDep) -> Response:
+    """Prometheus metrics (text exposition format); see atelier.metrics."""
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/v1/models")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import threading
@@ -40,6 +41,7 @@ class Batcher:
         self.max_size = max_size
         self.max_wait = max_wait
         self.calls = 0  # runner calls made: a batch of k jobs counts once
+        self.batch_sizes: collections.Counter[int] = collections.Counter()  # jobs per call
         self._queue: queue.Queue[Job] = queue.Queue()
         self._held: list[Job] = []  # taken from the queue but not compatible with the last batch
         self._thread = threading.Thread(target=self._loop, name="atelier-batcher", daemon=True)
@@ -88,6 +90,7 @@ class Batcher:
     def _run(self, batch: list[Job]) -> None:
         try:
             self.calls += 1
+            self.batch_sizes[len(batch)] += 1
             results = self.runner(batch)
         except Exception as exc:
             if len(batch) == 1:

@@ -236,6 +236,7 @@ class DiffusionEngine(GenerationEngine):
     def stats(self) -> dict[str, object]:
         return {
             "forward_passes": self.batcher.calls,
+            "batch_sizes": dict(sorted(self.batcher.batch_sizes.items())),
             "images": self.images_made,
             "device": str(self.device),
             "dtype": str(self.dtype).removeprefix("torch."),
