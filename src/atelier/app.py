@@ -27,6 +27,7 @@ from atelier.api.body_limit import BodySizeLimit
 from atelier.api.errors import register_error_handlers
 from atelier.api.idempotency import Idempotency
 from atelier.api.observability import Observability
+from atelier.api.openapi_doc import complete_openapi
 from atelier.config import Settings
 from atelier.errors import Conflict
 from atelier.services import Services, build_services
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.openapi = lambda: complete_openapi(app)  # type: ignore[method-assign]
     register_error_handlers(app)
     for module in (
         generations,

@@ -80,10 +80,8 @@ class Jobs:
         user_jobs: int = 32,
         metrics: Metrics | None = None,
     ) -> None:
-        self.pools: dict[Pool, ThreadPoolExecutor] = {
-            "engine": ThreadPoolExecutor(engine_workers, thread_name_prefix="engine"),
-            "tools": ThreadPoolExecutor(tool_workers, thread_name_prefix="tools"),
-        }
+        self.workers: dict[Pool, int] = {"engine": engine_workers, "tools": tool_workers}
+        self.pools = self._new_pools()
         self.capacity: dict[Pool, int] = {
             "engine": engine_workers + queue_length,
             "tools": tool_workers + queue_length,
@@ -199,6 +197,15 @@ class Jobs:
             token.cancel(JobCancelled("the request was cancelled"))
             raise
 
+    def _new_pools(self) -> dict[Pool, ThreadPoolExecutor]:
+        return {
+            pool: ThreadPoolExecutor(workers, thread_name_prefix=pool)
+            for pool, workers in self.workers.items()
+        }
+
     def shutdown(self) -> None:
-        for executor in self.pools.values():
+        """Cancel queued jobs and let running ones end on their own; fresh pools take their
+        place, so that an app whose lifespan runs again (as test clients do) still works."""
+        old, self.pools = self.pools, self._new_pools()
+        for executor in old.values():
             executor.shutdown(wait=False, cancel_futures=True)

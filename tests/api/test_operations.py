@@ -120,3 +120,22 @@ def test_sigterm_past_the_grace_period_releases_the_hold(tmp_path: Path) -> None
     with sqlite3.connect(server.data_dir / "atelier.sqlite3") as conn:
         rows = conn.execute("SELECT state FROM ledger WHERE units = 40").fetchall()
     assert [r[0] for r in rows] == ["released"]
+
+
+def test_an_unknown_method_is_405_with_allow(server: Server) -> None:
+    response = httpx.request("TRACE", f"{server.url}/v1/images/generations")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_the_openapi_document_is_whole(server: Server) -> None:
+    doc = httpx.get(f"{server.url}/openapi.json").json()
+    text = json.dumps(doc)
+    refs = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', text))
+    assert refs <= set(doc["components"]["schemas"]) and "#/$defs/" not in text
+    inpaint = doc["paths"]["/v1/images/inpaint"]["post"]
+    assert "422" not in inpaint["responses"]
+    assert {"400", "401", "402", "409", "413", "429", "503", "504"} <= set(inpaint["responses"])
+    form = inpaint["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert {"image", "mask", "prompt"} <= set(form["required"])

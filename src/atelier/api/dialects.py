@@ -53,6 +53,8 @@ URL_EDIT_STRENGTH = 0.5
 
 def detect_dialect(body: dict[str, Any]) -> Dialect:
     model, fields = body.get("model"), frozenset(body)
+    if model is not None and not isinstance(model, str):
+        raise InvalidRequest("model must be a string: a model id such as recraftv3", "model")
     if model == catalog.AIML_MODEL:
         mixed = sorted(fields & RECRAFT_ONLY_FIELDS)
         if mixed:

@@ -67,7 +67,9 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         return _domain_error(request, exc.__cause__)
     codes = {404: "not_found", 405: "method_not_allowed"}
     code = codes.get(exc.status_code, "invalid_request" if exc.status_code < 500 else "error")
-    return error_response(exc.status_code, code, str(exc.detail))
+    response = error_response(exc.status_code, code, str(exc.detail))
+    response.headers.update(exc.headers or {})  # a 405's Allow, for one
+    return response
 
 
 def unexpected_error(scope: Scope, exc: Exception) -> JSONResponse:

@@ -105,9 +105,15 @@ def multipart_openapi(model: type[BaseModel], files: tuple[str, ...]) -> dict[st
     JSON with their URLs."""
     json_schema = model.model_json_schema()
     schema = model.model_json_schema()
+    # The first file is the image the endpoint works on; a mask is needed where the JSON body
+    # names one (mask_url). In JSON bodies their URLs are what is required instead.
+    needed = [files[0], *(name for name in files[1:] if f"{name}_url" in model.model_fields)]
     for name in files:
         schema.setdefault("properties", {})[name] = {"type": "string", "format": "binary"}
         schema["properties"].pop(f"{name}_url", None)
+    schema["required"] = sorted({*schema.get("required", ()), *needed})
+    urls = [f"{name}_url" for name in needed if f"{name}_url" in json_schema.get("properties", {})]
+    json_schema["required"] = sorted({*json_schema.get("required", ()), *urls})
     return {
         "requestBody": {
             "content": {
