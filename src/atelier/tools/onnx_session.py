@@ -1,12 +1,60 @@
-"""How atelier opens ONNX models: CPU sessions whose memory goes back after each run."""
+"""How atelier runs CPU models: ONNX sessions opened once, and inference on one thread of its
+own per model whose freed memory goes back to the system after each run."""
 
 from __future__ import annotations
 
 import abc
+import ctypes
+import ctypes.util
 import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _load_libc() -> Any:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _load_libc()
+
+
+def release_freed_memory() -> None:
+    """Hand freed heap pages back to the system (glibc keeps them for reuse otherwise; a model
+    run frees hundreds of MB of activations at once). A no-op without glibc."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+class InferenceThread:
+    """Runs a model's inferences one at a time on one thread of its own.
+
+    Each thread that allocates gets a heap arena of its own from glibc, which keeps what was
+    freed: run from the job pool's threads, every worker kept a model's activations (300+ MB
+    for ISNet), and 16 concurrent calls took the server past 2 GB for good. One thread reuses
+    one arena, and the memory is trimmed after each run."""
+
+    def __init__(self, name: str) -> None:
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=name)
+
+    def run(self, work: Callable[..., T], *args: Any) -> T:
+        return self._executor.submit(self._call, work, *args).result()
+
+    @staticmethod
+    def _call(work: Callable[..., T], *args: Any) -> T:
+        try:
+            return work(*args)
+        finally:
+            release_freed_memory()
 
 
 def default_threads() -> int:

@@ -35,6 +35,7 @@ from PIL import Image, ImageFilter
 
 from atelier.errors import ModelUnavailable
 from atelier.tools.base import Upscaling
+from atelier.tools.onnx_session import InferenceThread
 
 if TYPE_CHECKING:
     from atelier.config import Settings
@@ -106,7 +107,7 @@ class Upscaler(Upscaling):
         self.tile = tile
         self._nets: dict[str, ncnn.Net] = {}
         self._load_lock = threading.Lock()
-        self._run_lock = threading.Lock()
+        self._inference = InferenceThread("upscaler")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Upscaler:
@@ -135,8 +136,7 @@ class Upscaler(Upscaling):
         source = image.convert("RGBA") if has_alpha else image.convert("RGB")
         rgb = np.asarray(source.convert("RGB") if has_alpha else source)
         net = self._net(model)
-        with self._run_lock:
-            upscaled = Image.fromarray(self._run_tiled(net, rgb, model), "RGB")
+        upscaled = Image.fromarray(self._inference.run(self._run_tiled, net, rgb, model), "RGB")
         if has_alpha:
             alpha = source.getchannel("A").resize(upscaled.size, Image.Resampling.LANCZOS)
             upscaled.putalpha(alpha)
