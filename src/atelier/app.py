@@ -116,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
         BodySizeLimit,
         max_bytes=settings.max_request_bytes,
         max_json_bytes=settings.max_json_bytes,
+        timeout_seconds=settings.body_timeout_seconds,
     )
     app.add_middleware(Observability, metrics=services.metrics)  # outermost: sees every answer
     return app

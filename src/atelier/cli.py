@@ -100,12 +100,14 @@ def serve(
         _fail(exc.code, exc.message)
     except LookupError as exc:  # unknown engine name, or its packages missing
         _fail("invalid_settings", str(exc))
+    from atelier.api.connections import protocol_with_header_timeout
     from atelier.logs import log_config
 
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
+        http=protocol_with_header_timeout(settings.header_timeout_seconds),
         log_config=log_config(log_level, settings.log_format),
         timeout_keep_alive=int(settings.keep_alive_seconds),
         # SIGTERM: stop accepting, give in-flight requests this long; what is still running

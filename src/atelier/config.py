@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     keep_alive_seconds: float = Field(
         5.0, gt=0, le=600, description="An idle keep-alive connection is closed after this"
     )
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, le=600, description="A request's headers must arrive within this"
+    )
+    body_timeout_seconds: float = Field(
+        60.0, gt=0, le=3600, description="A request's body must arrive within this (408)"
+    )
     shutdown_grace_seconds: float = Field(
         30.0, ge=0, le=3600, description="On SIGTERM, in-flight requests get this long to finish"
     )

@@ -48,6 +48,11 @@ class PayloadTooLarge(AtelierError):
     code = "payload_too_large"
 
 
+class RequestTimeout(AtelierError):
+    status = 408
+    code = "request_timeout"
+
+
 class RateLimited(AtelierError):
     status = 429
     code = "rate_limit_exceeded"

@@ -102,3 +102,14 @@ def test_concurrent_requests_charge_every_delivered_image_exactly_once(server: S
 def test_unknown_route_and_method_use_the_error_envelope(in_process: InProcess) -> None:
     assert error_of(in_process.http().get("/v1/nope"))["code"] == "not_found"
     assert in_process.http().get("/v1/images/generations").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/prompts/enhance", "/v1/colors/optimize", "/v1/images/explore", "/v1/styles"]
+)
+def test_the_token_is_checked_before_the_body_is_read(in_process: InProcess, path: str) -> None:
+    # Not JSON at all: a server that parsed first would answer 400 invalid_json.
+    response = in_process.http().post(
+        path, content=b"{" * 500_000, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 401 and error_of(response)["code"] == "unauthorized"

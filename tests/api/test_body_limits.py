@@ -1,16 +1,20 @@
-"""Request bodies are capped while they are read."""
+"""Request bodies are capped in size and time while they are read, and headers in time."""
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import os
+import socket
+import time
 from collections.abc import Iterator
 
 import httpx
+import pytest
 from PIL import Image
 
-from tests.conftest import Server, error_of
+from tests.conftest import Server, error_of, start_server
 
 
 def test_declared_oversize_body_is_413(http: httpx.Client, server: Server, token: str) -> None:
@@ -62,3 +66,47 @@ def test_json_bodies_past_one_megabyte_need_images_in_them(
     )
     assert response.status_code == 200, response.text
     assert server.balance(token) == before - response.json()["credits"]
+
+
+@pytest.fixture(scope="module")
+def impatient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(
+        tmp_path_factory.mktemp("impatient"),
+        ATELIER_HEADER_TIMEOUT_SECONDS="1",
+        ATELIER_BODY_TIMEOUT_SECONDS="1",
+    )
+    yield server
+    server.stop()
+
+
+def connect(server: Server) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    return sock
+
+
+def test_connections_that_trickle_headers_or_send_nothing_are_closed(impatient: Server) -> None:
+    silent, trickling = connect(impatient), connect(impatient)
+    trickling.sendall(b"GET /v1/users/me HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+    started = time.monotonic()
+    assert silent.recv(1024) == b"" and trickling.recv(1024) == b""  # closed by the server
+    assert time.monotonic() - started < 10
+    silent.close()
+    trickling.close()
+
+
+def test_a_body_that_does_not_arrive_in_time_is_408(impatient: Server) -> None:
+    token = impatient.create_user()[0]
+    sock = connect(impatient)
+    sock.sendall(
+        b"POST /v1/images/generations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {token}\r\nContent-Length: 100\r\n\r\n".encode()
+        + b'{"prompt": '  # 11 of the 100 bytes promised
+    )
+    answer = b""
+    while chunk := sock.recv(65536):
+        answer += chunk
+    sock.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), head
+    assert json.loads(body)["code"] == "request_timeout"
+    assert impatient.balance(token) == 1_000_000

@@ -6,11 +6,12 @@ which no ``data:`` has appeared yet is refused there and then, before anything p
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from atelier.errors import PayloadTooLarge
+from atelier.errors import PayloadTooLarge, RequestTimeout
 
 # After refusing, we read and discard at most this many times the cap so that the client
 # gets to see our 413 instead of a reset connection; beyond it we just close.
@@ -21,10 +22,18 @@ _DATA_URL = b"data:"
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int, max_json_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        max_json_bytes: int | None = None,
+        timeout_seconds: float | None = None,
+    ) -> None:
+        """``timeout_seconds``: the whole body must have arrived this long after it began."""
         self.app = app
         self.max_bytes = max_bytes
         self.max_json_bytes = max_bytes if max_json_bytes is None else max_json_bytes
+        self.timeout_seconds = timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,9 +52,27 @@ class BodySizeLimit:
         seen_data_url = False
         tail = b""  # the last bytes of the previous chunk: "data:" may span two chunks
 
+        deadline: float | None = None
+        body_done = False
+
+        async def timed_receive() -> Message:
+            nonlocal deadline, body_done
+            if body_done or self.timeout_seconds is None:
+                return await receive()  # after the body: only disconnect checks, never limited
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + self.timeout_seconds
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"the request body did not arrive within {self.timeout_seconds:g} s"
+                ) from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
         async def limited_receive() -> Message:
             nonlocal received, seen_data_url, tail
-            message = await receive()
+            message = await timed_receive()
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 received += len(chunk)
@@ -73,6 +100,10 @@ class BodySizeLimit:
                 raise
             await self._drain(receive)
             await self._refuse(send, exc.message)
+        except RequestTimeout as exc:
+            if started:
+                raise
+            await self._refuse(send, exc.message, RequestTimeout)
 
     def _message(self) -> str:
         return f"the request body is larger than {self.max_bytes} bytes; send smaller files"
@@ -85,14 +116,19 @@ class BodySizeLimit:
                 return
             drained += len(message.get("body", b""))
 
-    async def _refuse(self, send: Send, message: str | None = None) -> None:
+    async def _refuse(
+        self,
+        send: Send,
+        message: str | None = None,
+        error: type[PayloadTooLarge | RequestTimeout] = PayloadTooLarge,
+    ) -> None:
         body = json.dumps(
-            {"code": PayloadTooLarge.code, "message": message or self._message(), "param": None}
+            {"code": error.code, "message": message or self._message(), "param": None}
         ).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": PayloadTooLarge.status,
+                "status": error.status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

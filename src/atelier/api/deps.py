@@ -30,11 +30,20 @@ async def current_user(
     services: Annotated[Services, Depends(get_services)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    known: User | None = getattr(request.state, "user", None)
+    if known is not None:  # authenticated before its body was read (forms.CheckedJsonRoute)
+        return known
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send your API token as 'Authorization: Bearer <token>'")
     user = await run_in_threadpool(services.accounts.authenticate, credentials.credentials)
     request.state.user = user  # the owner of the jobs this request runs (run_job)
     return user
+
+
+async def authenticate(request: Request) -> User:
+    """``current_user`` for a request whose dependencies have not run yet."""
+    credentials = await _bearer(request)
+    return await current_user(request, get_services(request), credentials)
 
 
 async def run_job(

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from atelier.api.deps import authenticate, current_user
 from atelier.api.schemas import validate_as
 from atelier.errors import InvalidJson, InvalidRequest
 from atelier.inputs import ImageSource
@@ -201,15 +203,24 @@ class CheckedJsonRequest(Request):
 
 class CheckedJsonRoute(APIRoute):
     """The route class of every router: bodies FastAPI parses into models get the checks of
-    ``parse_json`` too (FastAPI reports what ``json()`` raises as the cause of a 400)."""
+    ``parse_json`` too (FastAPI reports what ``json()`` raises as the cause of a 400), and are
+    read only after the token is checked (FastAPI reads them before running dependencies)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        auth_first = self.body_field is not None and _depends_on(self.dependant, current_user)
 
         async def checked(request: Request) -> Response:
-            return await handler(CheckedJsonRequest(request.scope, request.receive))
+            checked_request = CheckedJsonRequest(request.scope, request.receive)
+            if auth_first:
+                await authenticate(checked_request)
+            return await handler(checked_request)
 
         return checked
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
 
 
 async def read_request(request: Request) -> Form:
