@@ -53,7 +53,7 @@ def test_json_bodies_past_one_megabyte_need_images_in_them(
         assert response.status_code == 413, response.text
         assert "JSON body is larger than 1048576 bytes" in str(error_of(response)["message"])
     anonymous = httpx.post(f"{server.url}/v1/prompts/enhance", json=text)
-    assert anonymous.status_code == 413  # refused while read, before anything is parsed
+    assert anonymous.status_code == 401  # the token is checked before the body is even read
 
     # An image as a data: URL may take a JSON body past 1 MB, up to the upload limit.
     noise = Image.frombytes("RGB", (700, 700), os.urandom(700 * 700 * 3))
