@@ -76,34 +76,18 @@ def held_units(data_dir: Path) -> int:
         return int(row.fetchone()[0])
 
 
-def test_sigterm_lets_in_flight_jobs_finish(tmp_path: Path) -> None:
-    server = start_slow_server(tmp_path, ATELIER_SHUTDOWN_GRACE_SECONDS="20")
+def terminated_during_a_job(
+    tmp_path: Path, grace: str, seconds: float
+) -> tuple[Server, int | None]:
+    """A slow server sent SIGTERM while a job of ``seconds`` runs, with ``grace`` seconds to
+    drain; the server (exited) and the job's status (None: its connection was closed)."""
+    server = start_slow_server(tmp_path, ATELIER_SHUTDOWN_GRACE_SECONDS=grace)
     token, watcher = server.create_user(credits=1000)[0], server.create_user()[0]
     with ThreadPoolExecutor(1) as pool:
         running = pool.submit(
             httpx.post,
             f"{server.url}/v1/images/generations",
-            json={"prompt": "sleep 1.5"},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
-        wait_until(lambda: stats(server, watcher)["running"] == 1)
-        assert server.process is not None
-        server.process.send_signal(signal.SIGTERM)
-        assert running.result().status_code == 200  # finished and delivered during the drain
-    # uvicorn re-raises the SIGTERM once drained: the exit status says "terminated".
-    assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
-    assert held_units(server.data_dir) == 0
-
-
-def test_sigterm_past_the_grace_period_releases_the_hold(tmp_path: Path) -> None:
-    server = start_slow_server(tmp_path, ATELIER_SHUTDOWN_GRACE_SECONDS="1")
-    token, watcher = server.create_user(credits=1000)[0], server.create_user()[0]
-    with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(
-            httpx.post,
-            f"{server.url}/v1/images/generations",
-            json={"prompt": "sleep 2.5"},
+            json={"prompt": f"sleep {seconds}"},
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         )
@@ -111,11 +95,23 @@ def test_sigterm_past_the_grace_period_releases_the_hold(tmp_path: Path) -> None
         assert server.process is not None
         server.process.send_signal(signal.SIGTERM)
         try:
-            outcome = running.result().status_code
+            status: int | None = running.result().status_code
         except httpx.HTTPError:
-            outcome = None  # the connection was closed with the job cut off
-        assert outcome != 200
-    server.process.wait(timeout=30)
+            status = None
+    # uvicorn re-raises the SIGTERM once drained: the exit status says "terminated".
+    assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
+    return server, status
+
+
+def test_sigterm_lets_in_flight_jobs_finish(tmp_path: Path) -> None:
+    server, status = terminated_during_a_job(tmp_path, grace="20", seconds=1.5)
+    assert status == 200  # finished and delivered during the drain
+    assert held_units(server.data_dir) == 0
+
+
+def test_sigterm_past_the_grace_period_releases_the_hold(tmp_path: Path) -> None:
+    server, status = terminated_during_a_job(tmp_path, grace="1", seconds=2.5)
+    assert status != 200  # cut off
     assert held_units(server.data_dir) == 0  # released on the way out, not left to a restart
     with sqlite3.connect(server.data_dir / "atelier.sqlite3") as conn:
         rows = conn.execute("SELECT state FROM ledger WHERE units = 40").fetchall()
