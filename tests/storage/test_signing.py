@@ -25,3 +25,9 @@ def test_sign_and_verify(tmp_path: Path) -> None:
         signer.verify("abd.png", 1000, sig, now=999)
     with pytest.raises(Forbidden):
         UrlSigner(b"other", "x").verify("abc.png", 1000, sig, now=999)
+
+
+def test_a_signature_with_non_ascii_characters_is_refused_not_a_crash(tmp_path: Path) -> None:
+    signer = UrlSigner(load_or_create_secret(tmp_path / "secret.key"), "http://x")
+    with pytest.raises(Forbidden):
+        signer.verify("a.png", 2**31, "§J\ud800", now=0)

@@ -40,7 +40,9 @@ class UrlSigner:
         """Check a URL's expiry and signature; returns the expiry."""
         if expires is None or signature is None:
             raise Forbidden("image URLs must carry their expires and signature", "signature")
-        if not hmac.compare_digest(self._signature(name, expires), signature):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a hostile URL's).
+        expected = self._signature(name, expires).encode()
+        if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
             raise Forbidden("the image URL signature is not valid", param="signature")
         if expires < now:
             raise NotFound("this image link has expired; images are kept for a limited time")
