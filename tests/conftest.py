@@ -24,7 +24,6 @@ from PIL import Image, ImageChops, ImageDraw
 
 from atelier.accounting.accounts import Accounts
 from atelier.database import Database
-from atelier.tools.base import Upscaling
 
 
 def free_port() -> int:
@@ -180,7 +179,14 @@ def in_process_app(data_dir: Path, **settings: Any) -> Iterator[InProcess]:
 
 @pytest.fixture(scope="session")
 def in_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
-    with in_process_app(tmp_path_factory.mktemp("in-process") / "data") as app:
+    """The shared in-process app. Its matting and upscaling are the fast stand-ins of
+    tests/stand_ins.py: this layer tests rules, routes and prices; the real models' output is
+    tested in tests/tools and, through a live server, in tests/api/test_tools.py."""
+    with in_process_app(
+        tmp_path_factory.mktemp("in-process") / "data",
+        matting_engine="tests.stand_ins:HalfMatting",
+        upscale_engine="tests.stand_ins:LanczosUpscaler",
+    ) as app:
         yield app
 
 
@@ -195,30 +201,6 @@ def local(in_process: InProcess, local_token: str) -> Iterator[httpx.Client]:
     """An in-process client (httpx's API) of `local_token`'s user (as `http` of the server)."""
     with in_process.http(local_token) as client:
         yield client
-
-
-class LanczosUpscaler(Upscaling):
-    """An upscaler of the tests' own (upscale_engine="module:Class"): fast, so that the routes,
-    options and prices that upscale are tested without a minute of Real-ESRGAN on the CPU; the
-    real models' output is tested in tests/tools/test_upscaler.py."""
-
-    @classmethod
-    def from_settings(cls, settings: object) -> LanczosUpscaler:
-        return cls()
-
-    def crisp(self, image: Image.Image, scale: int = 2) -> Image.Image:
-        return image.resize((image.width * scale, image.height * scale), Image.Resampling.LANCZOS)
-
-    def creative(self, image: Image.Image) -> Image.Image:
-        return self.crisp(image, 4)
-
-
-@pytest.fixture(scope="session")
-def lanczos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
-    """An in-process app whose upscaler is `LanczosUpscaler`."""
-    data_dir = tmp_path_factory.mktemp("lanczos") / "data"
-    with in_process_app(data_dir, upscale_engine=f"{__name__}:LanczosUpscaler") as app:
-        yield app
 
 
 @pytest.fixture(scope="session")

@@ -190,8 +190,8 @@ def test_block_nsfw_refuses_and_charges_nothing(tmp_path: Path) -> None:
             assert generate(http)["credits"] == 40  # without block_nsfw it is delivered
 
 
-def test_upscale_option_runs_the_upscaler_and_is_priced(lanczos: InProcess) -> None:
-    with lanczos.http(lanczos.create_user()[0]) as http:
+def test_upscale_option_runs_the_upscaler_and_is_priced(in_process: InProcess) -> None:
+    with in_process.http(in_process.create_user()[0]) as http:
         result = generate(http, upscale="upscale4mp", response_format="b64_json")
     assert result["credits"] == 40 + 4
     assert decoded(result["data"][0]).size == (2048, 2048)

@@ -15,21 +15,7 @@ import pytest
 from PIL import Image
 
 from atelier.engines.registry import UnknownEngine
-from atelier.tools.base import Matting
 from tests.conftest import Server, encode, fetch, free_port, in_process_app, photo
-
-
-class HalfMatting(Matting):
-    """Keeps the left half of every image: a matting tool a test can check pixel by pixel."""
-
-    @classmethod
-    def from_settings(cls, settings: object) -> HalfMatting:
-        return cls()
-
-    def alpha(self, image: Image.Image) -> Image.Image:
-        mask = Image.new("L", image.size, 0)
-        mask.paste(255, (0, 0, image.width // 2, image.height))
-        return mask
 
 
 def test_the_example_engine_serves_by_module_path(tmp_path: Path) -> None:
@@ -54,7 +40,7 @@ def test_the_example_engine_serves_by_module_path(tmp_path: Path) -> None:
 
 
 def test_a_matting_tool_of_ones_own_serves_remove_background(tmp_path: Path) -> None:
-    with in_process_app(tmp_path / "data", matting_engine=f"{__name__}:HalfMatting") as app:
+    with in_process_app(tmp_path / "data", matting_engine="tests.stand_ins:HalfMatting") as app:
         response = app.http(app.create_user()[0]).post(
             "/v1/images/removeBackground",
             files={"image": ("p.png", encode(photo((320, 256))))},

@@ -1,7 +1,7 @@
 """Real third-party clients of the Recraft API against the live server.
 
 * nbr23-recraft (PyPI): a command line client. Every one of its 18 commands runs in-process
-  against the session server, exactly as a user would type it.
+  against a live server of this module, exactly as a user would type it.
 * Recraft's own MCP server (github.com/recraft-ai/mcp-recraft-server, Node). It is not on the
   npm registry, so CI cannot run it; each of its 9 tools is replayed here byte for byte as it
   calls the API (undici's multipart framing, JSON.stringify's compact bodies, its headers), and
@@ -19,6 +19,7 @@ import re
 import secrets
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,22 @@ import pytest
 import recraft
 from PIL import Image, ImageChops
 
-from tests.conftest import Server, encode, logo, photo, square_mask
+from tests.conftest import Server, encode, logo, photo, square_mask, start_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A live server whose matting and upscaling are the fast stand-ins of tests/stand_ins.py:
+    what these tests check is the clients' requests and the answers' shapes, not a model's
+    output (tested in tests/tools and test_tools.py), and the real models take seconds each."""
+    srv = start_server(
+        tmp_path_factory.mktemp("clients"),
+        ATELIER_MATTING_ENGINE="tests.stand_ins:HalfMatting",
+        ATELIER_UPSCALE_ENGINE="tests.stand_ins:LanczosUpscaler",
+    )
+    yield srv
+    srv.stop()
+
 
 SVG = "{http://www.w3.org/2000/svg}svg"
 

@@ -152,10 +152,10 @@ def test_crisp_upscale_accepts_small_images(client: openai.OpenAI) -> None:
     assert image.width % 48 == 0
 
 
-def test_creative_upscale(lanczos: InProcess) -> None:
-    token = lanczos.create_user()[0]
+def test_creative_upscale(in_process: InProcess) -> None:
+    token = in_process.create_user()[0]
     source = logo((256, 256))
-    response = lanczos.http(token).post(
+    response = in_process.http(token).post(
         "/v1/images/creativeUpscale", files={"file": ("l.png", encode(source))}
     )
     assert response.status_code == 200, response.text
@@ -168,15 +168,17 @@ def test_creative_upscale(lanczos: InProcess) -> None:
 
 
 @pytest.mark.parametrize("path", ["/v1/images/clarityUpscale", "/v1/images/generativeUpscale"])
-def test_the_deprecated_upscales_run_the_creative_upscaler(lanczos: InProcess, path: str) -> None:
-    token = lanczos.create_user(credits=1000)[0]
-    response = lanczos.http(token).post(
+def test_the_deprecated_upscales_run_the_creative_upscaler(
+    in_process: InProcess, path: str
+) -> None:
+    token = in_process.create_user(credits=1000)[0]
+    response = in_process.http(token).post(
         path,
         files={"image": ("l.png", encode(logo((256, 256))))},
         data={"response_format": "b64_json"},
     )
     assert response.status_code == 200, response.text
-    assert response.json()["credits"] == 250 and lanczos.balance(token) == 750
+    assert response.json()["credits"] == 250 and in_process.balance(token) == 750
     image = Image.open(io.BytesIO(base64.b64decode(response.json()["image"]["b64_json"])))
     assert image.size == (1024, 1024)
 
