@@ -31,6 +31,7 @@ from atelier.api.openapi_doc import complete_openapi
 from atelier.config import Settings
 from atelier.errors import Conflict
 from atelier.services import Services, build_services
+from atelier.storage.files import write_private
 
 log = logging.getLogger("atelier")
 
@@ -48,8 +49,7 @@ def bootstrap_local_user(services: Services) -> str | None:
         return None
     token = services.accounts.create_token(user.id)
     path = settings.local_token_path
-    path.write_text(token + "\n")
-    path.chmod(0o600)
+    write_private(path, (token + "\n").encode())
     return token
 
 

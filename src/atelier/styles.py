@@ -28,6 +28,7 @@ from atelier.delivery import Charging
 from atelier.engines.base import RGB
 from atelier.errors import Forbidden, InvalidRequest, NotFound
 from atelier.inputs import ImageInputs, ImageSource
+from atelier.storage.files import write_private
 from atelier.uploads import open_image
 
 # Recraft's current API takes 1 to 10 reference images (the first spec: 1 to 5), 10 MB in all
@@ -322,7 +323,7 @@ class StyleLibrary:
         try:
             folder.mkdir(parents=True)
             for i, (image, data) in enumerate(zip(images, contents, strict=True)):
-                (folder / f"{i}.{_EXTENSIONS[image.format or 'PNG']}").write_bytes(data)
+                write_private(folder / f"{i}.{_EXTENSIONS[image.format or 'PNG']}", data)
             with self.db.transaction() as conn:
                 conn.execute(
                     "INSERT INTO styles (id, user_id, style, palette, images, created, substyle, "

@@ -74,6 +74,8 @@ def test_list_get_delete_and_ownership(in_process: InProcess, local: httpx.Clien
     created = create_style(local, [("file", png_bytes())], style="vector_illustration")
     assert created.status_code == 200, created.text
     style_id = created.json()["id"]
+    stored = list((in_process.data_dir / "styles" / style_id).iterdir())
+    assert stored and all(path.stat().st_mode & 0o777 == 0o600 for path in stored)
 
     listed = local.get("/v1/styles").json()["styles"]
     assert [s["id"] for s in listed] == [style_id]

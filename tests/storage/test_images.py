@@ -13,6 +13,7 @@ from atelier.database import Database
 from atelier.errors import NotFound
 from atelier.imaging.encoding import EncodedImage
 from atelier.storage.images import ImageStore
+from atelier.storage.signing import load_or_create_secret
 
 
 def test_sweep_removes_only_expired_images(tmp_path: Path) -> None:
@@ -45,6 +46,8 @@ def test_data_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
     assert mode(tmp_path / "db.sqlite3-wal") == 0o600
     stored = ImageStore(db, tmp_path / "images", 100).save(user.id, EncodedImage(b"x", "png"))
     assert mode(tmp_path / "images" / stored.id[:2] / stored.name) == 0o600
+    load_or_create_secret(tmp_path / "secret.key")
+    assert mode(tmp_path / "secret.key") == 0o600
 
 
 def test_a_failed_commit_leaves_no_file(tmp_path: Path) -> None:

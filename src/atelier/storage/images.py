@@ -13,6 +13,7 @@ from pathlib import Path
 from atelier.database import Database
 from atelier.errors import NotFound
 from atelier.imaging.encoding import MEDIA_TYPES, EncodedImage
+from atelier.storage.files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,6 @@ class ImageFile:
 PART = ".part"
 STALE_PART_SECONDS = 3600
 LEFTOVER_SCAN_SECONDS = 3600
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write ``path`` readable by its owner only (0600, whatever the umask)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(data)
 
 
 # The expiry of an image asked not to expire (expire=false) when no operator limit is set:
@@ -87,7 +81,7 @@ class ImageStore:
         # leaves at most a stale .part file (which the sweep deletes), never an image file that
         # no row accounts for, and a reader never sees a half-written file.
         tmp = path.with_name(path.name + PART)
-        _write_private(tmp, image.data)
+        write_private(tmp, image.data)
         try:
             with self.db.transaction() as conn:
                 conn.execute(

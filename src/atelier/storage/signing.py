@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from atelier.errors import Forbidden, NotFound
+from atelier.storage.files import write_private
 
 
 def load_or_create_secret(path: Path) -> bytes:
@@ -16,8 +17,7 @@ def load_or_create_secret(path: Path) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_hex(32))
-        tmp.chmod(0o600)
+        write_private(tmp, secrets.token_hex(32).encode())
         tmp.replace(path)
     return path.read_text().strip().encode()
 
