@@ -17,6 +17,7 @@ from atelier.accounting.ledger import Ledger
 from atelier.config import Settings
 from atelier.database import Database
 from atelier.errors import AtelierError
+from atelier.storage.blobs import open_blob_store
 from atelier.storage.images import ImageStore
 
 
@@ -201,7 +202,8 @@ def images() -> None:
 @data_dir_option
 def images_delete(image_id: str, data_dir: Path | None) -> None:
     settings = _settings(data_dir=data_dir)
-    store = ImageStore(Database(settings.database_path), settings.images_dir, 1)
+    blobs = open_blob_store(settings.storage_url, settings.images_dir)
+    store = ImageStore(Database(settings.database_path), blobs, 1)
     try:
         store.delete(image_id)
     except AtelierError as exc:

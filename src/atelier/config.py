@@ -158,6 +158,15 @@ class Settings(BaseSettings):
         30.0, ge=0, le=3600, description="On SIGTERM, in-flight requests get this long to finish"
     )
 
+    storage_url: str | None = Field(
+        None,
+        description="Where image bytes go: s3://bucket/prefix (credentials, endpoint and region "
+        "from the AWS_* variables); default: the data dir's images folder",
+    )
+    storage_redirect: bool = Field(
+        False, description="Answer image URLs with a 307 to a short-lived presigned S3 URL"
+    )
+
     secret_key: str | None = Field(
         None, description="HMAC key for image URLs; default: generated once into DATA_DIR"
     )
@@ -187,6 +196,13 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown price keys {unknown}; known: {sorted(PRICES)}")
         return prices
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url_is_known(cls, url: str | None) -> str | None:
+        if url and not (url.startswith("s3://") and len(url) > 5) and not url.startswith("file://"):
+            raise ValueError(f"storage_url must be s3://bucket/prefix or file:///path, not {url!r}")
+        return url or None
 
     @field_validator("prompt_enhancer_url")
     @classmethod

@@ -28,6 +28,7 @@ from atelier.palettes import ColorOptimizer
 from atelier.prices import Prices
 from atelier.prompting import PromptService, create_enhancer
 from atelier.ratelimit import ImageRateLimiter
+from atelier.storage.blobs import open_blob_store
 from atelier.storage.images import ImageStore
 from atelier.storage.signing import UrlSigner, load_or_create_secret
 from atelier.styles import StyleLibrary
@@ -68,7 +69,10 @@ def build_services(settings: Settings) -> Services:
         else load_or_create_secret(settings.data_dir / "secret.key")
     )
     store = ImageStore(
-        db, settings.images_dir, settings.image_ttl_seconds, settings.kept_image_ttl_seconds
+        db,
+        open_blob_store(settings.storage_url, settings.images_dir),
+        settings.image_ttl_seconds,
+        settings.kept_image_ttl_seconds,
     )
     fetcher = ImageFetcher(
         allowed_hosts=frozenset(settings.image_fetch_allowed_hosts),

@@ -1,9 +1,11 @@
-"""ImageStore: save, open and sweep, with an explicit clock."""
+"""ImageStore over both blob stores (a local folder; S3 through moto's server): save, read and
+sweep with an explicit clock, and what crashes leave behind."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,23 +14,73 @@ from atelier.accounting.accounts import Accounts
 from atelier.database import Database
 from atelier.errors import NotFound
 from atelier.imaging.encoding import EncodedImage
+from atelier.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from atelier.storage.images import ImageStore
 from atelier.storage.signing import load_or_create_secret
+from tests.conftest import S3
 
 
-def test_sweep_removes_only_expired_images(tmp_path: Path) -> None:
+@pytest.fixture(params=["local", "s3"])
+def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    if request.param == "local":
+        yield LocalBlobStore(tmp_path / "images")
+    else:
+        s3: S3 = request.getfixturevalue("s3")
+        yield S3BlobStore(s3.new_bucket(), "some/prefix", s3.client())
+
+
+def test_sweep_removes_only_expired_images(tmp_path: Path, blobs: BlobStore) -> None:
     db = Database(tmp_path / "db.sqlite3")
     user = Accounts(db).create_user("a@example.com")
-    store = ImageStore(db, tmp_path / "images", ttl_seconds=100)
+    store = ImageStore(db, blobs, ttl_seconds=100)
     stored = store.save(user.id, EncodedImage(b"<svg/>", "svg"))
-    image = store.open(stored.name)
-    assert image.media_type == "image/svg+xml" and image.path.read_bytes() == b"<svg/>"
+    image = store.read(stored.name)
+    assert image.media_type == "image/svg+xml" and image.data == b"<svg/>"
     assert store.sweep(now=time.time()) == 0
     assert store.sweep(now=time.time() + 101) == 1
     with pytest.raises(NotFound):
-        store.open(stored.name)
+        store.read(stored.name)
     with pytest.raises(NotFound):
-        store.open("../../etc/passwd")
+        store.read("../../etc/passwd")
+    assert list(blobs.listing()) == []
+
+
+def test_a_failed_commit_stores_nothing(tmp_path: Path, blobs: BlobStore) -> None:
+    store = ImageStore(Database(tmp_path / "db.sqlite3"), blobs, 100)
+    # No such user: the row's foreign key fails, before any bytes are written.
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        store.save("no-such-user", EncodedImage(b"x", "png"))
+    assert list(blobs.listing()) == []
+
+
+def test_the_sweep_deletes_images_no_row_accounts_for(tmp_path: Path, blobs: BlobStore) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    user = Accounts(db).create_user("a@example.com")
+    store = ImageStore(db, blobs, ttl_seconds=100)
+    kept = store.save(user.id, EncodedImage(b"kept", "png"))
+    orphan = "00/00000000-0000-4000-8000-000000000000.png"  # bytes whose row never was
+    blobs.put(orphan, b"x", "image/png")
+    assert store.sweep() == 0  # nothing expired; the first sweep also looks for leftovers
+    assert blobs.get(orphan) is None and store.read(kept.name).data == b"kept"
+    blobs.put(orphan, b"x", "image/png")
+    store.sweep()
+    assert blobs.get(orphan) == b"x"  # the next look is an hour later
+    assert store.delete_leftovers() == 1 and blobs.get(orphan) is None
+
+
+def test_stale_unfinished_local_writes_are_deleted(tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "images")
+    store = ImageStore(Database(tmp_path / "db.sqlite3"), blobs, ttl_seconds=100)
+    folder = tmp_path / "images" / "11"
+    folder.mkdir()
+    stale = folder / "11111111-1111-4111-8111-111111111111.png.part"
+    fresh = folder / "22222222-2222-4222-8222-222222222222.png.part"  # being written now
+    for path in (stale, fresh):
+        path.write_bytes(b"x")
+    hour_ago = time.time() - 3601
+    os.utime(stale, (hour_ago, hour_ago))
+    assert store.delete_leftovers() == 1
+    assert not stale.exists() and fresh.exists()
 
 
 def mode(path: Path) -> int:
@@ -50,32 +102,11 @@ def test_data_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
     assert mode(tmp_path / "secret.key") == 0o600
 
 
-def test_a_failed_commit_leaves_no_file(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
-    store = ImageStore(db, tmp_path / "images", 100)
-    # No such user: the row's foreign key fails as a crash between write and commit would.
-    with pytest.raises(Exception, match="FOREIGN KEY"):
-        store.save("no-such-user", EncodedImage(b"x", "png"))
-    assert [p for p in (tmp_path / "images").rglob("*") if p.is_file()] == []
-
-
-def test_the_sweep_deletes_what_crashes_left_behind(tmp_path: Path) -> None:
+def test_s3_objects_carry_their_content_type(tmp_path: Path, s3: S3) -> None:
+    bucket = s3.new_bucket()
     db = Database(tmp_path / "db.sqlite3")
     user = Accounts(db).create_user("a@example.com")
-    store = ImageStore(db, tmp_path / "images", ttl_seconds=100)
-    kept = store.save(user.id, EncodedImage(b"kept", "png"))
-    folder = tmp_path / "images" / kept.id[:2]
-    orphan = folder / "00000000-0000-4000-8000-000000000000.png"  # a file with no row
-    stale = folder / "11111111-1111-4111-8111-111111111111.png.part"
-    fresh = folder / "22222222-2222-4222-8222-222222222222.png.part"  # being written now
-    for path in (orphan, stale, fresh):
-        path.write_bytes(b"x")
-    hour_ago = time.time() - 3601
-    os.utime(stale, (hour_ago, hour_ago))
-    assert store.sweep() == 0  # nothing expired; the first sweep also looks for leftovers
-    assert not orphan.exists() and not stale.exists()
-    assert fresh.exists() and store.open(kept.name).path.read_bytes() == b"kept"
-    orphan.write_bytes(b"x")
-    store.sweep()
-    assert orphan.exists()  # the next look is an hour later
-    assert store.delete_leftovers() == 1 and not orphan.exists()
+    store = ImageStore(db, S3BlobStore(bucket, "imgs", s3.client()), 100)
+    stored = store.save(user.id, EncodedImage(b"RIFF....WEBP", "webp"))
+    head = s3.client().head_object(Bucket=bucket, Key=f"imgs/{stored.id[:2]}/{stored.name}")
+    assert head["ContentType"] == "image/webp" and head["ContentLength"] == 12

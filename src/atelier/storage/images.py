@@ -1,9 +1,9 @@
-"""ImageStore: image files under the data dir, their expiry, and the sweep that deletes them."""
+"""ImageStore: stored images (rows in the database, bytes in a blob store), their expiry, and
+the sweep that deletes them."""
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 import uuid
@@ -13,7 +13,7 @@ from pathlib import Path
 from atelier.database import Database
 from atelier.errors import NotFound
 from atelier.imaging.encoding import MEDIA_TYPES, EncodedImage
-from atelier.storage.files import write_private
+from atelier.storage.blobs import PART, BlobStore, LocalBlobStore
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +34,13 @@ class StoredImage:
 
 
 @dataclass(frozen=True)
-class ImageFile:
-    path: Path
+class ImageBytes:
+    data: bytes
     media_type: str
 
 
-# A file being written ends in PART until its row commits; one older than STALE_PART_SECONDS
-# was left by a crash (a write and a commit take well under a second).
-PART = ".part"
+# An unfinished local write older than STALE_PART_SECONDS was left by a crash (a write takes
+# well under a second); the sweep looks for such leftovers at most once per LEFTOVER_SCAN_SECONDS.
 STALE_PART_SECONDS = 3600
 LEFTOVER_SCAN_SECONDS = 3600
 
@@ -51,20 +50,25 @@ LEFTOVER_SCAN_SECONDS = 3600
 NEVER = 253_402_300_799
 
 
+def _key(image_id: str, extension: str) -> str:
+    # Two-character fan-out keeps local directories small after millions of images.
+    return f"{image_id[:2]}/{image_id}.{extension}"
+
+
 class ImageStore:
     def __init__(
-        self, db: Database, root: Path, ttl_seconds: int, kept_ttl_seconds: int | None = None
+        self,
+        db: Database,
+        blobs: BlobStore | Path,
+        ttl_seconds: int,
+        kept_ttl_seconds: int | None = None,
     ) -> None:
+        """``blobs``: where the bytes go (a Path means a local folder)."""
         self.db = db
-        self.root = root
+        self.blobs = LocalBlobStore(blobs) if isinstance(blobs, Path) else blobs
         self.ttl_seconds = ttl_seconds
         self.kept_ttl_seconds = kept_ttl_seconds
         self._last_leftover_scan = float("-inf")
-        root.mkdir(parents=True, exist_ok=True)
-
-    def _path(self, image_id: str, extension: str) -> Path:
-        # Two-character fan-out keeps directories small after millions of images.
-        return self.root / image_id[:2] / f"{image_id}.{extension}"
 
     def save(self, user_id: str, image: EncodedImage, keep: bool = False) -> StoredImage:
         """Store ``image``; ``keep`` (expire=false) holds it until the operator's limit, if any."""
@@ -75,35 +79,40 @@ class ImageStore:
         else:
             expires = int(now + self.ttl_seconds)
         stored = StoredImage(image_id, image.extension, expires)
-        path = self._path(image_id, image.extension)
-        path.parent.mkdir(exist_ok=True)
-        # Written under a temporary name and given its own only after its row commits: a crash
-        # leaves at most a stale .part file (which the sweep deletes), never an image file that
-        # no row accounts for, and a reader never sees a half-written file.
-        tmp = path.with_name(path.name + PART)
-        write_private(tmp, image.data)
+        # The row first: a crash after it leaves a row whose image is missing (a 404 until the
+        # sweep takes the row), never bytes that no row accounts for.
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO images (id, user_id, extension, created, expires) VALUES (?,?,?,?,?)",
+                (image_id, user_id, image.extension, now, stored.expires),
+            )
         try:
-            with self.db.transaction() as conn:
-                conn.execute(
-                    "INSERT INTO images (id, user_id, extension, created, expires) "
-                    "VALUES (?,?,?,?,?)",
-                    (image_id, user_id, image.extension, now, stored.expires),
-                )
-            os.replace(tmp, path)
+            self.blobs.put(
+                _key(image_id, image.extension), image.data, MEDIA_TYPES[image.extension]
+            )
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            with self.db.transaction() as conn:
+                conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
             raise
         return stored
 
-    def open(self, name: str) -> ImageFile:
+    def read(self, name: str) -> ImageBytes:
+        """The bytes and media type of the image file ``name`` (``<id>.<extension>``)."""
         match = _NAME.match(name)
         if match is None:
             raise NotFound("no such image")
         image_id, extension = match.groups()
-        path = self._path(image_id, extension)
-        if not path.is_file():
+        data = self.blobs.get(_key(image_id, extension))
+        if data is None:
             raise NotFound("no such image; it may have expired")
-        return ImageFile(path, MEDIA_TYPES[extension])
+        return ImageBytes(data, MEDIA_TYPES[extension])
+
+    def presigned_url(self, name: str, seconds: int) -> str | None:
+        """A short-lived URL of the store itself for ``name``, where the store has them."""
+        match = _NAME.match(name)
+        if match is None:
+            raise NotFound("no such image")
+        return self.blobs.presigned_url(_key(*match.groups()), seconds)
 
     def read_own(self, user_id: str, image_id: str, param: str) -> tuple[bytes, str]:
         """The bytes and extension of one of ``user_id``'s live images; anyone else's is 404."""
@@ -111,17 +120,17 @@ class ImageStore:
             "SELECT extension FROM images WHERE id = ? AND user_id = ? AND expires >= ?",
             (image_id, user_id, time.time()),
         )
-        path = None if row is None else self._path(image_id, row["extension"])
-        if row is None or path is None or not path.is_file():
+        data = None if row is None else self.blobs.get(_key(image_id, row["extension"]))
+        if row is None or data is None:
             raise NotFound(f"no image with id {image_id}; it may have expired", param=param)
-        return path.read_bytes(), row["extension"]
+        return data, row["extension"]
 
     def delete(self, image_id: str) -> None:
         """Delete one image now, whatever its expiry (an operator's or owner's decision)."""
         row = self.db.query_one("SELECT extension FROM images WHERE id = ?", (image_id,))
         if row is None:
             raise NotFound(f"no image with id {image_id}", param="id")
-        self._path(image_id, row["extension"]).unlink(missing_ok=True)
+        self.blobs.delete(_key(image_id, row["extension"]))
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
 
@@ -131,7 +140,7 @@ class ImageStore:
         now = time.time() if now is None else now
         rows = self.db.query("SELECT id, extension FROM images WHERE expires < ?", (now,))
         for row in rows:
-            self._path(row["id"], row["extension"]).unlink(missing_ok=True)
+            self.blobs.delete(_key(row["id"], row["extension"]))
         if rows:
             with self.db.transaction() as conn:
                 conn.executemany("DELETE FROM images WHERE id = ?", [(r["id"],) for r in rows])
@@ -142,21 +151,21 @@ class ImageStore:
         return len(rows)
 
     def delete_leftovers(self, now: float | None = None) -> int:
-        """Delete temporary files older than STALE_PART_SECONDS and image files that no row
-        accounts for (a crash between writing and committing; an older atelier wrote the file
-        first); returns how many went."""
+        """Delete unfinished writes older than STALE_PART_SECONDS and images that no row
+        accounts for (an older atelier wrote the file before its row); returns how many went."""
         now = time.time() if now is None else now
+        listing = list(self.blobs.listing())
+        ids = {m.group(1) for key, _ in listing if (m := _NAME.match(key.rsplit("/", 1)[-1]))}
+        known = self._known_ids(ids)
         removed = 0
-        for folder in (p for p in self.root.iterdir() if p.is_dir()):
-            files = {p.name: p for p in folder.iterdir() if p.is_file()}
-            ids = {m.group(1) for name in files if (m := _NAME.match(name))}
-            known = self._known_ids(ids)
-            for name, path in files.items():
-                match = _NAME.match(name)
-                stale_part = name.endswith(PART) and path.stat().st_mtime < now - STALE_PART_SECONDS
-                if stale_part or (match is not None and match.group(1) not in known):
-                    path.unlink(missing_ok=True)
-                    removed += 1
+        for key, modified in listing:
+            match = _NAME.match(key.rsplit("/", 1)[-1])
+            stale_part = key.endswith(PART) and modified < now - STALE_PART_SECONDS
+            # No race with save(): its row commits before its bytes appear.
+            orphan = match is not None and match.group(1) not in known
+            if stale_part or orphan:
+                self.blobs.delete(key)
+                removed += 1
         if removed:
             log.info("deleted %d files left behind by interrupted writes", removed)
         return removed
