@@ -202,7 +202,7 @@ def images() -> None:
 @data_dir_option
 def images_delete(image_id: str, data_dir: Path | None) -> None:
     settings = _settings(data_dir=data_dir)
-    blobs = open_blob_store(settings.storage_url, settings.images_dir)
+    blobs = open_blob_store(settings.storage_url, "images", settings.images_dir)
     store = ImageStore(Database(settings.database_path), blobs, 1)
     try:
         store.delete(image_id)

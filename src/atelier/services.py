@@ -70,7 +70,7 @@ def build_services(settings: Settings) -> Services:
     )
     store = ImageStore(
         db,
-        open_blob_store(settings.storage_url, settings.images_dir),
+        open_blob_store(settings.storage_url, "images", settings.images_dir),
         settings.image_ttl_seconds,
         settings.kept_image_ttl_seconds,
     )
@@ -92,7 +92,7 @@ def build_services(settings: Settings) -> Services:
     )
     styles = StyleLibrary(
         db,
-        settings.styles_dir,
+        open_blob_store(settings.storage_url, "styles", settings.styles_dir),
         deliveries,
         prices["style_creation"],
         settings.max_style_upload_bytes,

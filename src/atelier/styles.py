@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import sqlite3
 import time
 import uuid
@@ -28,7 +27,7 @@ from atelier.delivery import Charging
 from atelier.engines.base import RGB
 from atelier.errors import Forbidden, InvalidRequest, NotFound
 from atelier.inputs import ImageInputs, ImageSource
-from atelier.storage.files import write_private
+from atelier.storage.blobs import BlobStore, LocalBlobStore
 from atelier.uploads import open_image
 
 # Recraft's current API takes 1 to 10 reference images (the first spec: 1 to 5), 10 MB in all
@@ -54,6 +53,7 @@ MATCH_PALETTE_SIZES = {"flexible": 3, "regular": PALETTE_SIZE, "precise": 8}
 # palette of the heaviest source alone.
 MIX_POLICIES = ("PaletteMatch", "MaxWeight")
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+_MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 _TILE = 96
 
 
@@ -216,14 +216,15 @@ class StyleLibrary:
     def __init__(
         self,
         db: Database,
-        root: Path,
+        files: BlobStore | Path,
         charging: Charging,
         price: int,
         max_bytes: int,
         inputs: ImageInputs,
     ) -> None:
+        """``files``: where the reference images are kept (a Path means a local folder)."""
         self.db = db
-        self.root = root
+        self.files = LocalBlobStore(files) if isinstance(files, Path) else files
         self.charging = charging
         self.price = price
         self.max_bytes = max_bytes
@@ -319,11 +320,13 @@ class StyleLibrary:
     def _store(
         self, user_id: str, style: Style, images: Sequence[Image.Image], contents: Sequence[bytes]
     ) -> None:
-        folder = self.root / style.id
+        written: list[str] = []
         try:
-            folder.mkdir(parents=True)
             for i, (image, data) in enumerate(zip(images, contents, strict=True)):
-                write_private(folder / f"{i}.{_EXTENSIONS[image.format or 'PNG']}", data)
+                extension = _EXTENSIONS[image.format or "PNG"]
+                key = f"{style.id}/{i}.{extension}"
+                self.files.put(key, data, _MEDIA_TYPES[extension])
+                written.append(key)
             with self.db.transaction() as conn:
                 conn.execute(
                     "INSERT INTO styles (id, user_id, style, palette, images, created, substyle, "
@@ -335,7 +338,8 @@ class StyleLibrary:
                     ),
                 )  # fmt: skip
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            for key in written:
+                self.files.delete(key)
             raise
 
     def _base_style(self, req: StyleRequest) -> str:
@@ -428,7 +432,8 @@ class StyleLibrary:
             ).rowcount
         if not deleted:
             raise NotFound(f"no style with id {style_id}", param="style_id")
-        shutil.rmtree(self.root / style_id, ignore_errors=True)
+        for key, _ in list(self.files.listing(f"{style_id}/")):
+            self.files.delete(key)
 
 
 def _mixed_palette(

@@ -37,8 +37,9 @@ class BlobStore(abc.ABC):
         """Delete ``key`` (nothing happens if it is not there)."""
 
     @abc.abstractmethod
-    def listing(self) -> Iterator[tuple[str, float]]:
-        """Every key with the time it was last written (unfinished local writes included)."""
+    def listing(self, prefix: str = "") -> Iterator[tuple[str, float]]:
+        """Every key under ``prefix`` with the time it was last written (unfinished local
+        writes included)."""
 
     def presigned_url(self, key: str, seconds: int) -> str | None:
         """A URL that serves ``key`` for ``seconds`` without atelier, where the store has one."""
@@ -75,8 +76,8 @@ class LocalBlobStore(BlobStore):
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def listing(self) -> Iterator[tuple[str, float]]:
-        for path in self.root.rglob("*"):
+    def listing(self, prefix: str = "") -> Iterator[tuple[str, float]]:
+        for path in (self.root / prefix).rglob("*"):
             if path.is_file():
                 yield path.relative_to(self.root).as_posix(), path.stat().st_mtime
 
@@ -109,9 +110,9 @@ class S3BlobStore(BlobStore):
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
 
-    def listing(self) -> Iterator[tuple[str, float]]:
+    def listing(self, prefix: str = "") -> Iterator[tuple[str, float]]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix
+            Bucket=self.bucket, Prefix=self.prefix + prefix
         )
         for page in pages:
             for item in page.get("Contents", []):
@@ -125,13 +126,15 @@ class S3BlobStore(BlobStore):
         return url
 
 
-def open_blob_store(url: str | None, default_root: Path) -> BlobStore:
-    """The store ``url`` names (``s3://bucket/prefix``), or the local folder ``default_root``."""
+def open_blob_store(url: str | None, area: str, default_root: Path) -> BlobStore:
+    """The store of ``area`` ("images", "styles"): under ``url`` (``s3://bucket/prefix`` or
+    ``file:///path``) in a prefix or folder named for the area, else the folder
+    ``default_root``."""
     if not url:
         return LocalBlobStore(default_root)
     parts = urlsplit(url)
     if parts.scheme == "s3" and parts.netloc:
-        return S3BlobStore(parts.netloc, parts.path)
+        return S3BlobStore(parts.netloc, f"{parts.path.strip('/')}/{area}")
     if parts.scheme == "file":
-        return LocalBlobStore(Path(parts.path))
+        return LocalBlobStore(Path(parts.path) / area)
     raise ValueError(f"storage URL must be s3://bucket/prefix or file:///path, not {url!r}")
