@@ -168,7 +168,7 @@ class Settings(BaseSettings):
     )
 
     secret_key: str | None = Field(
-        None, description="HMAC key for image URLs; default: generated once into DATA_DIR"
+        None, description="HMAC key for image URLs; default: generated once into the database"
     )
     bootstrap_email: str | None = Field(
         "local@atelier.localhost",

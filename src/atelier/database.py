@@ -68,6 +68,11 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     PRIMARY KEY (user_id, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency_keys(created);
+-- Secrets every server process on this database shares (the URL-signing key).
+CREATE TABLE IF NOT EXISTS server_secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 # Columns added after a table's first release, as (table, column, declaration): CREATE TABLE IF

@@ -30,7 +30,7 @@ from atelier.prompting import PromptService, create_enhancer
 from atelier.ratelimit import ImageRateLimiter
 from atelier.storage.blobs import open_blob_store
 from atelier.storage.images import ImageStore
-from atelier.storage.signing import UrlSigner, load_or_create_secret
+from atelier.storage.signing import UrlSigner, shared_secret
 from atelier.styles import StyleLibrary
 from atelier.tools.nsfw import NsfwClassifier
 from atelier.tools.toolbox import Toolbox
@@ -66,7 +66,7 @@ def build_services(settings: Settings) -> Services:
     secret = (
         settings.secret_key.encode()
         if settings.secret_key
-        else load_or_create_secret(settings.data_dir / "secret.key")
+        else shared_secret(db, legacy_file=settings.data_dir / "secret.key")
     )
     store = ImageStore(
         db,

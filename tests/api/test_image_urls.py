@@ -51,10 +51,8 @@ def test_forged_urls_are_refused(in_process: InProcess, local_token: str, forge:
 
 
 def test_expired_signed_url_is_404(in_process: InProcess, local_token: str) -> None:
-    # Sign an already-past expiry with the in_process's own key: the signature is right, the time not.
-    from atelier.storage.signing import UrlSigner, load_or_create_secret
-
-    signer = UrlSigner(load_or_create_secret(in_process.data_dir / "secret.key"), in_process.url)
+    # Sign an already-past expiry with the app's own key: the signature is right, the time not.
+    signer = in_process.app.state.services.signer
     name = urlsplit(make_image(in_process, local_token)).path.rsplit("/", 1)[1]
     response = in_process.http().get(signer.url(name, int(time.time()) - 1))
     assert response.status_code == 404
@@ -62,9 +60,7 @@ def test_expired_signed_url_is_404(in_process: InProcess, local_token: str) -> N
 
 
 def test_unknown_image_with_a_valid_signature_is_404(in_process: InProcess) -> None:
-    from atelier.storage.signing import UrlSigner, load_or_create_secret
-
-    signer = UrlSigner(load_or_create_secret(in_process.data_dir / "secret.key"), in_process.url)
+    signer = in_process.app.state.services.signer
     url = signer.url("00000000-0000-4000-8000-000000000000.png", int(time.time()) + 60)
     assert in_process.http().get(url).status_code == 404
 

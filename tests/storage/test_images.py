@@ -16,7 +16,6 @@ from atelier.errors import NotFound
 from atelier.imaging.encoding import EncodedImage
 from atelier.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from atelier.storage.images import ImageStore
-from atelier.storage.signing import load_or_create_secret
 from tests.conftest import S3
 
 
@@ -98,8 +97,6 @@ def test_data_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
     assert mode(tmp_path / "db.sqlite3-wal") == 0o600
     stored = ImageStore(db, tmp_path / "images", 100).save(user.id, EncodedImage(b"x", "png"))
     assert mode(tmp_path / "images" / stored.id[:2] / stored.name) == 0o600
-    load_or_create_secret(tmp_path / "secret.key")
-    assert mode(tmp_path / "secret.key") == 0o600
 
 
 def test_s3_objects_carry_their_content_type(tmp_path: Path, s3: S3) -> None:

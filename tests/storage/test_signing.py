@@ -7,13 +7,27 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from atelier.database import Database
 from atelier.errors import Forbidden, NotFound
-from atelier.storage.signing import UrlSigner, load_or_create_secret
+from atelier.storage.signing import UrlSigner, shared_secret
+
+
+def test_one_key_for_every_server_on_the_database(tmp_path: Path) -> None:
+    secret = shared_secret(Database(tmp_path / "db.sqlite3"))
+    # Another process on the same database (a replica, a restart) gets the same key.
+    assert shared_secret(Database(tmp_path / "db.sqlite3")) == secret and len(secret) == 64
+
+
+def test_a_data_dir_made_before_keeps_its_key_file_s_key(tmp_path: Path) -> None:
+    (tmp_path / "secret.key").write_text("ab" * 32 + "\n")
+    db = Database(tmp_path / "db.sqlite3")
+    assert shared_secret(db, legacy_file=tmp_path / "secret.key") == b"ab" * 32
+    (tmp_path / "secret.key").unlink()
+    assert shared_secret(db, legacy_file=tmp_path / "secret.key") == b"ab" * 32
 
 
 def test_sign_and_verify(tmp_path: Path) -> None:
-    secret = load_or_create_secret(tmp_path / "secret.key")
-    assert load_or_create_secret(tmp_path / "secret.key") == secret  # stable across restarts
+    secret = shared_secret(Database(tmp_path / "db.sqlite3"))
     signer = UrlSigner(secret, "https://img.example.com")
     url = signer.url("abc.png", 1000)
     assert url.startswith("https://img.example.com/images/abc.png?")
@@ -28,6 +42,6 @@ def test_sign_and_verify(tmp_path: Path) -> None:
 
 
 def test_a_signature_with_non_ascii_characters_is_refused_not_a_crash(tmp_path: Path) -> None:
-    signer = UrlSigner(load_or_create_secret(tmp_path / "secret.key"), "http://x")
+    signer = UrlSigner(b"k" * 32, "http://x")
     with pytest.raises(Forbidden):
         signer.verify("a.png", 2**31, "§J\ud800", now=0)

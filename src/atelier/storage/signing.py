@@ -8,18 +8,32 @@ import hmac
 import secrets
 from pathlib import Path
 
+from atelier.database import Database
 from atelier.errors import Forbidden, NotFound
-from atelier.storage.files import write_private
 
 
-def load_or_create_secret(path: Path) -> bytes:
-    """The server's signing key, created once per data dir so URLs survive restarts."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        write_private(tmp, secrets.token_hex(32).encode())
-        tmp.replace(path)
-    return path.read_text().strip().encode()
+def shared_secret(db: Database, legacy_file: Path | None = None) -> bytes:
+    """The URL-signing key every server on ``db`` shares: kept in the database, created once,
+    so that a URL signed by one replica verifies on every other (and across restarts).
+
+    A data dir made by an older atelier kept its key in a file (``legacy_file``): that key is
+    adopted, so the URLs already handed out stay valid."""
+    row = db.query_one("SELECT value FROM server_secrets WHERE name = 'url_signing'")
+    if row is None:
+        if legacy_file is not None and legacy_file.is_file():
+            candidate = legacy_file.read_text().strip()
+        else:
+            candidate = secrets.token_hex(32)
+        with db.transaction() as conn:
+            # OR IGNORE: another replica starting at the same moment may have put its key first.
+            conn.execute(
+                "INSERT OR IGNORE INTO server_secrets (name, value) VALUES ('url_signing', ?)",
+                (candidate,),
+            )
+            row = conn.execute(
+                "SELECT value FROM server_secrets WHERE name = 'url_signing'"
+            ).fetchone()
+    return str(row["value"]).encode()
 
 
 class UrlSigner:
