@@ -53,14 +53,37 @@ def bootstrap_local_user(services: Services) -> str | None:
     return token
 
 
+def sweep_once(services: Services) -> bool:
+    """Expired images and idempotency keys, and holds whose process died; done by one server
+    process at a time (a lease in the database). Returns whether this one did it."""
+    interval = services.settings.sweep_interval_seconds
+    if not services.db.take_lease("sweep", services.ledger.owner, 2 * interval):
+        return False
+    services.store.sweep()
+    services.idempotency.sweep()
+    released = services.ledger.release_abandoned()
+    if released:
+        log.warning("released %d credit holds whose server stopped renewing them", released)
+    return True
+
+
 async def _sweep_forever(services: Services) -> None:
     while True:
         await asyncio.sleep(services.settings.sweep_interval_seconds)
         try:
-            await run_in_threadpool(services.store.sweep)
-            await run_in_threadpool(services.idempotency.sweep)
+            await run_in_threadpool(sweep_once, services)
         except Exception:  # the sweep must outlive a bad moment (disk, lock); log and go on
-            log.exception("image sweep failed")
+            log.exception("sweep failed")
+
+
+async def _renew_leases_forever(services: Services) -> None:
+    """Tell the other processes on the database that this one's holds are alive."""
+    while True:
+        await asyncio.sleep(services.ledger.lease_seconds / 3)
+        try:
+            await run_in_threadpool(services.ledger.renew_leases)
+        except Exception:  # a busy database now and then; the next round renews
+            log.exception("renewing credit-hold leases failed")
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -70,7 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         released = services.ledger.release_abandoned()
         if released:
-            log.warning("released %d credit holds left by an earlier process", released)
+            log.warning("released %d credit holds left by a process that died", released)
         token = bootstrap_local_user(services)
         if token:
             print(
@@ -78,9 +101,13 @@ def create_app(settings: Settings) -> FastAPI:
                 f"{settings.local_token_path}):\n  {token}",
                 flush=True,
             )
-        sweeper = asyncio.create_task(_sweep_forever(services))
+        background = [
+            asyncio.create_task(_sweep_forever(services)),
+            asyncio.create_task(_renew_leases_forever(services)),
+        ]
         yield
-        sweeper.cancel()
+        for task in background:
+            task.cancel()
         services.jobs.shutdown()
         # Past the shutdown grace period uvicorn cancelled what was still running; its jobs'
         # threads cannot be stopped, and the process may exit before they end.

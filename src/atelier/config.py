@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     tool_workers: int = Field(
         4, ge=1, le=256, description="Tool jobs (matting, upscaling...) at once"
     )
+    hold_lease_seconds: float = Field(
+        60.0, ge=1, le=3600,
+        description="A credit hold whose server stopped renewing it for this long is released",
+    )  # fmt: skip
     job_queue_length: int = Field(
         64, ge=0, le=100_000, description="Jobs that may wait per pool; past it, 503 server_busy"
     )

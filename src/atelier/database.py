@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,6 +69,12 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     PRIMARY KEY (user_id, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency_keys(created);
+-- Work one server process at a time does (the sweep): who holds it, until when.
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until REAL NOT NULL
+);
 -- Secrets every server process on this database shares (the URL-signing key).
 CREATE TABLE IF NOT EXISTS server_secrets (
     name TEXT PRIMARY KEY,
@@ -83,6 +90,10 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("styles", "is_private", "INTEGER NOT NULL DEFAULT 1"),
     ("styles", "model", "TEXT"),
     ("styles", "options", "TEXT NOT NULL DEFAULT '{}'"),
+    # Holds record the server process that took them and how long it vouches for them; holds
+    # of an older atelier have neither and count as abandoned.
+    ("ledger", "owner", "TEXT"),
+    ("ledger", "lease_until", "REAL"),
 )
 
 
@@ -154,3 +165,19 @@ class Database:
     def query_one(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self._connection().execute(sql, params).fetchone()
         return row
+
+    def take_lease(self, name: str, owner: str, seconds: float, now: float | None = None) -> bool:
+        """Whether ``owner`` holds the lease ``name`` for the next ``seconds`` (taken when it is
+        free or expired, renewed when ``owner`` holds it): work one process at a time does."""
+        now = time.time() if now is None else now
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO leases (name, owner, until) VALUES (?, ?, ?)",
+                (name, owner, now + seconds),
+            )
+            taken = conn.execute(
+                "UPDATE leases SET owner = ?, until = ? "
+                "WHERE name = ? AND (owner = ? OR until < ?)",
+                (owner, now + seconds, name, owner, now),
+            ).rowcount
+        return bool(taken)

@@ -61,7 +61,7 @@ class Services:
 def build_services(settings: Settings) -> Services:
     metrics = Metrics()
     db = Database(settings.database_path)
-    ledger = Ledger(db)
+    ledger = Ledger(db, settings.hold_lease_seconds)
     prices = Prices(settings.prices)
     secret = (
         settings.secret_key.encode()

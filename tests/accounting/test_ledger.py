@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -33,5 +34,32 @@ def test_hold_charge_release(tmp_path: Path) -> None:
     assert accounts.by_id(user.id).credits == 40
 
     ledger.hold(user.id, 25, "left open by a crash")
-    assert ledger.release_abandoned() == 1
+    assert ledger.release_abandoned() == 0  # its lease still runs
+    assert ledger.release_abandoned(now=time.time() + 61) == 1  # nobody renewed it
     assert accounts.by_id(user.id).credits == 40
+
+
+def test_only_holds_whose_lease_ran_out_are_released_by_other_processes(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    accounts = Accounts(db)
+    user = accounts.create_user("a@example.com", "A", 100)
+    first, second = Ledger(db, lease_seconds=60), Ledger(db, lease_seconds=60)
+    now = time.time()
+    live = first.hold(user.id, 30, "running on the first process")
+    assert second.release_abandoned(now=now + 30) == 0  # its lease still runs
+    assert first.renew_leases(now=now + 50) == 1  # the first process is alive and says so
+    assert second.release_abandoned(now=now + 100) == 0  # renewed until now + 110
+    assert accounts.by_id(user.id).credits == 70
+    assert second.release_abandoned(now=now + 111) == 1  # the first process died meanwhile
+    assert accounts.by_id(user.id).credits == 100
+    first.charge(live)  # too late: released holds stay released, never charged
+    assert accounts.by_id(user.id).credits == 100
+
+
+def test_one_process_at_a_time_holds_a_lease(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    assert db.take_lease("sweep", "a", 10, now=0)
+    assert not db.take_lease("sweep", "b", 10, now=5)
+    assert db.take_lease("sweep", "a", 10, now=5)  # renewed by its holder, until 15
+    assert not db.take_lease("sweep", "b", 10, now=14)
+    assert db.take_lease("sweep", "b", 10, now=16)  # expired: taken over

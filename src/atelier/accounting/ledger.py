@@ -27,10 +27,17 @@ class Ledger:
     A request takes a hold (the units leave the balance at once, in one conditional UPDATE, so
     concurrent requests of one user can never overdraw), then either charges it when the images
     are delivered or releases it (units return) when anything fails.
+
+    Each hold records its ``owner`` (this server process) and a lease the owner renews while
+    it works (``renew_leases``); a hold whose lease ran out belongs to a process that died, and
+    only such holds are released by others (``release_abandoned``), so several processes can
+    share one database.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, lease_seconds: float = 60.0) -> None:
         self.db = db
+        self.owner = uuid.uuid4().hex
+        self.lease_seconds = lease_seconds
         # Holds this process took and has not settled: what it gives back when it stops.
         self._open: set[str] = set()
         self._open_lock = threading.Lock()
@@ -53,10 +60,11 @@ class Ledger:
                 row = conn.execute("SELECT credits FROM users WHERE id = ?", (user_id,)).fetchone()
                 balance = row["credits"] if row else 0
                 raise InsufficientCredits(_short_of(units, balance))
+            now = time.time()
             conn.execute(
-                "INSERT INTO ledger (id, user_id, units, reason, state, created) "
-                "VALUES (?, ?, ?, ?, 'held', ?)",
-                (hold.id, user_id, units, reason, time.time()),
+                "INSERT INTO ledger (id, user_id, units, reason, state, created, owner, "
+                "lease_until) VALUES (?, ?, ?, ?, 'held', ?, ?, ?)",
+                (hold.id, user_id, units, reason, now, self.owner, now + self.lease_seconds),
             )
         with self._open_lock:
             self._open.add(hold.id)
@@ -104,10 +112,31 @@ class Ledger:
             (time.time(), hold_id),
         )
 
-    def release_abandoned(self) -> int:
-        """Give back holds a previous server process left open (it died mid-request)."""
+    def renew_leases(self, now: float | None = None) -> int:
+        """Extend the lease of every hold this process still has open; returns how many."""
+        now = time.time() if now is None else now
+        with self._open_lock:
+            ids = list(self._open)
+        if not ids:
+            return 0
         with self.db.transaction() as conn:
-            ids = [r["id"] for r in conn.execute("SELECT id FROM ledger WHERE state = 'held'")]
+            conn.executemany(
+                "UPDATE ledger SET lease_until = ? WHERE id = ? AND state = 'held'",
+                [(now + self.lease_seconds, hold_id) for hold_id in ids],
+            )
+        return len(ids)
+
+    def release_abandoned(self, now: float | None = None) -> int:
+        """Give back holds whose lease ran out: their process died mid-request (a live one
+        renews its leases). Another process's live holds are never touched."""
+        now = time.time() if now is None else now
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id FROM ledger WHERE state = 'held' "
+                "AND (lease_until IS NULL OR lease_until < ?)",
+                (now,),
+            )
+            ids = [r["id"] for r in rows]
             for hold_id in ids:
                 self._release(conn, hold_id)
         return len(ids)
