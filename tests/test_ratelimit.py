@@ -1,15 +1,19 @@
-"""ImageRateLimiter's sliding window, with an explicit clock."""
+"""ImageRateLimiter's sliding window in the database, with an explicit clock."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
 
+from atelier.database import Database
 from atelier.errors import RateLimited
 from atelier.ratelimit import ImageRateLimiter
 
 
-def test_window_slides_and_retry_after_points_at_the_first_free_moment() -> None:
-    limiter = ImageRateLimiter(limit=10, window_seconds=60)
+def test_window_slides_and_retry_after_points_at_the_first_free_moment(tmp_path: Path) -> None:
+    limiter = ImageRateLimiter(Database(tmp_path / "db.sqlite3"), limit=10, window_seconds=60)
     limiter.acquire("u", 6, now=0.0)
     limiter.acquire("u", 4, now=30.0)
     with pytest.raises(RateLimited) as caught:
@@ -20,3 +24,23 @@ def test_window_slides_and_retry_after_points_at_the_first_free_moment() -> None
     assert caught.value.retry_after == 59  # needs the t=30 images gone as well
     limiter.acquire("u", 6, now=60.0)
     limiter.acquire("other", 10, now=60.0)
+    assert limiter.sweep(now=119.0) == 1  # t=30's events aged out; t=60's stay
+    assert limiter.sweep(now=121.0) == 2
+
+
+def test_processes_on_one_database_share_the_window_exactly(tmp_path: Path) -> None:
+    # Two limiters on one database file stand for two server processes.
+    first, second = (
+        ImageRateLimiter(Database(tmp_path / "db.sqlite3"), limit=10, window_seconds=60)
+        for _ in range(2)
+    )
+
+    def take(i: int) -> bool:
+        try:
+            (first if i % 2 else second).acquire("u", 1)
+        except RateLimited:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sum(pool.map(take, range(25))) == 10

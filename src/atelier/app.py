@@ -54,13 +54,15 @@ def bootstrap_local_user(services: Services) -> str | None:
 
 
 def sweep_once(services: Services) -> bool:
-    """Expired images and idempotency keys, and holds whose process died; done by one server
-    process at a time (a lease in the database). Returns whether this one did it."""
+    """Expired images, idempotency keys and rate-limit events, and holds whose process died;
+    done by one server process at a time (a lease in the database). Returns whether this one
+    did it."""
     interval = services.settings.sweep_interval_seconds
     if not services.db.take_lease("sweep", services.ledger.owner, 2 * interval):
         return False
     services.store.sweep()
     services.idempotency.sweep()
+    services.rate_limiter.sweep()
     released = services.ledger.release_abandoned()
     if released:
         log.warning("released %d credit holds whose server stopped renewing them", released)

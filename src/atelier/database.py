@@ -69,6 +69,13 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     PRIMARY KEY (user_id, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency_keys(created);
+-- The images each user asked for recently: the rate limit's sliding window, for every process.
+CREATE TABLE IF NOT EXISTS rate_events (
+    user_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    images INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rate_events_user ON rate_events(user_id, at);
 -- Work one server process at a time does (the sweep): who holds it, until when.
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,

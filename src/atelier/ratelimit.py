@@ -1,21 +1,23 @@
-"""Per-user rate limit on images: a sliding window of what each user asked for."""
+"""Per-user rate limit on images: a sliding window of what each user asked for, kept in the
+database so that every server process on it counts against the same window, exactly (each
+check-and-count is one write transaction, which the database serialises)."""
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import defaultdict, deque
+from collections.abc import Sequence
+from typing import Any
 
+from atelier.database import Database
 from atelier.errors import RateLimited
 
 
 class ImageRateLimiter:
-    def __init__(self, limit: int, window_seconds: float) -> None:
+    def __init__(self, db: Database, limit: int, window_seconds: float) -> None:
+        self.db = db
         self.limit = limit
         self.window = window_seconds
-        self._events: defaultdict[str, deque[tuple[float, int]]] = defaultdict(deque)
-        self._lock = threading.Lock()
 
     def acquire(self, user_id: str, images: int, now: float | None = None) -> None:
         """Count ``images`` against the user's window, or raise RateLimited (counting nothing)."""
@@ -26,12 +28,16 @@ class ImageRateLimiter:
         self._take(user_id, images, now, count=False)
 
     def _take(self, user_id: str, images: int, now: float | None, count: bool) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            events = self._events[user_id]
-            while events and events[0][0] <= now - self.window:
-                events.popleft()
-            used = sum(n for _, n in events)
+        now = time.time() if now is None else now  # wall time: shared by every process
+        with self.db.transaction() as conn:
+            conn.execute(
+                "DELETE FROM rate_events WHERE user_id = ? AND at <= ?",
+                (user_id, now - self.window),
+            )
+            events = conn.execute(
+                "SELECT at, images FROM rate_events WHERE user_id = ? ORDER BY at", (user_id,)
+            ).fetchall()
+            used = sum(row["images"] for row in events)
             if used + images > self.limit:
                 raise RateLimited(
                     f"rate limit of {self.limit} images per {self.window:g} s reached; "
@@ -39,13 +45,22 @@ class ImageRateLimiter:
                     retry_after=self._retry_after(events, used + images - self.limit, now),
                 )
             if count:
-                events.append((now, images))
+                conn.execute(
+                    "INSERT INTO rate_events (user_id, at, images) VALUES (?, ?, ?)",
+                    (user_id, now, images),
+                )
 
-    def _retry_after(self, events: deque[tuple[float, int]], excess: int, now: float) -> int:
+    def sweep(self, now: float | None = None) -> int:
+        """Forget events older than the window (of users who have not asked since)."""
+        cutoff = (time.time() if now is None else now) - self.window
+        with self.db.transaction() as conn:
+            return conn.execute("DELETE FROM rate_events WHERE at <= ?", (cutoff,)).rowcount
+
+    def _retry_after(self, events: Sequence[Any], excess: int, now: float) -> int:
         # The earliest moment enough of the window's images have aged out.
         freed = 0
-        for stamp, count in events:
-            freed += count
+        for row in events:
+            freed += row["images"]
             if freed >= excess:
-                return max(1, math.ceil(stamp + self.window - now))
+                return max(1, math.ceil(row["at"] + self.window - now))
         return max(1, math.ceil(self.window))

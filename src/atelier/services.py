@@ -44,6 +44,7 @@ class Services:
     prices: Prices
     accounts: Accounts
     ledger: Ledger
+    rate_limiter: ImageRateLimiter
     store: ImageStore
     signer: UrlSigner
     styles: StyleLibrary
@@ -82,9 +83,12 @@ def build_services(settings: Settings) -> Services:
     inputs = ImageInputs(fetcher, settings.max_upload_bytes)
     # Models load lazily on first use: start-up stays fast and unused tools cost no memory.
     upscaler = create_upscaler(settings)
+    rate_limiter = ImageRateLimiter(
+        db, settings.rate_limit_images, settings.rate_limit_window_seconds
+    )
     deliveries = Deliveries(
         ledger,
-        ImageRateLimiter(settings.rate_limit_images, settings.rate_limit_window_seconds),
+        rate_limiter,
         Finishing(upscaler, NsfwClassifier(), settings.nsfw_threshold),
         store,
         prices,
@@ -111,6 +115,7 @@ def build_services(settings: Settings) -> Services:
         prices=prices,
         accounts=Accounts(db),
         ledger=ledger,
+        rate_limiter=rate_limiter,
         store=store,
         signer=UrlSigner(secret, settings.base_url),
         styles=styles,

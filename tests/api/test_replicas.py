@@ -69,3 +69,24 @@ def test_a_killed_replica_s_holds_are_released_after_their_lease(tmp_path: Path)
         assert second.balance(token) == 1000  # given back, never charged
     finally:
         second.stop()
+
+
+def test_the_rate_limit_counts_every_replica(tmp_path: Path) -> None:
+    env = {"ATELIER_RATE_LIMIT_IMAGES": "5", "ATELIER_RATE_LIMIT_WINDOW_SECONDS": "600"}
+    first = start_slow_server(tmp_path, **env)
+    second = Server(first.data_dir, free_port(), first.env)
+    second.start()
+    try:
+        token = first.create_user()[0]
+
+        def generate(server: Server, n: int) -> int:
+            body = {"prompt": "x", "n": n}
+            return server.http(token).post("/v1/images/generations", json=body).status_code
+
+        assert generate(first, 3) == 200
+        assert generate(second, 3) == 429  # 3 + 3 > 5, whichever replica counts
+        assert generate(second, 2) == 200
+        assert generate(first, 1) == 429
+    finally:
+        second.stop()
+        first.stop()
