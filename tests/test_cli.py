@@ -146,3 +146,39 @@ def test_the_preview_server_imports_no_diffusion_stack() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_serve_with_two_worker_processes(tmp_path: Path) -> None:
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import free_port
+
+    server = Server(tmp_path / "data", free_port(), {"ATELIER_WORKERS": "2"})
+    server.start()
+    try:
+        assert server.process is not None
+        children = [
+            pid for pid in os.listdir("/proc")
+            if pid.isdigit() and _parent(pid) == server.process.pid
+        ]  # fmt: skip
+        assert len(children) >= 2  # uvicorn's worker processes under the supervisor
+        token = server.create_user(credits=10_000)[0]
+
+        def generate(_: int) -> int:
+            with server.http(token) as http:
+                return http.post("/v1/images/generations", json={"prompt": "x"}).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(generate, range(16))) == [200] * 16
+        assert server.balance(token) == 10_000 - 16 * 40  # every worker charged exactly
+    finally:
+        server.stop()
+
+
+def _parent(pid: str) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # the process is gone
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -24,6 +26,7 @@ from atelier.api import (
     users,
 )
 from atelier.api.body_limit import BodySizeLimit
+from atelier.api.connections import HeaderTimeoutProtocol
 from atelier.api.errors import register_error_handlers
 from atelier.api.idempotency import Idempotency
 from atelier.api.observability import Observability
@@ -86,6 +89,17 @@ async def _renew_leases_forever(services: Services) -> None:
             await run_in_threadpool(services.ledger.renew_leases)
         except Exception:  # a busy database now and then; the next round renews
             log.exception("renewing credit-hold leases failed")
+
+
+# `atelier serve --workers N` hands each worker process the settings it was given this way.
+SETTINGS_VARIABLE = "ATELIER_SETTINGS_JSON"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `atelier serve --workers N` (a uvicorn factory)."""
+    settings = Settings(**json.loads(os.environ[SETTINGS_VARIABLE]))
+    HeaderTimeoutProtocol.header_timeout_seconds = settings.header_timeout_seconds
+    return create_app(settings)
 
 
 def create_app(settings: Settings) -> FastAPI:

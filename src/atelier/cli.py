@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -78,6 +79,9 @@ def main() -> None:
 @click.option("--port", type=int, envvar="ATELIER_PORT", help="Port to listen on (8000)")
 @click.option("--public-url", envvar="ATELIER_PUBLIC_URL", help="Base of image URLs")
 @engine_option
+@click.option(
+    "--workers", type=int, envvar="ATELIER_WORKERS", help="Server processes on one port (1)"
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     data_dir: Path | None,
@@ -85,30 +89,43 @@ def serve(
     port: int | None,
     public_url: str | None,
     engine: str | None,
+    workers: int | None,
     log_level: str,
 ) -> None:
     """Start the HTTP server."""
     import uvicorn
 
-    from atelier.app import create_app
+    from atelier.api.connections import HeaderTimeoutProtocol
+    from atelier.app import SETTINGS_VARIABLE, create_app
+    from atelier.logs import log_config
 
     settings = _settings(
-        data_dir=data_dir, host=host, port=port, public_url=public_url, engine=engine
-    )
+        data_dir=data_dir, host=host, port=port, public_url=public_url, engine=engine,
+        workers=workers,
+    )  # fmt: skip
     try:
+        # Built here even with several workers: bad settings or engines stop `serve` at once
+        # with a clear message, not each worker in a restart loop.
         app = create_app(settings)
     except AtelierError as exc:
         _fail(exc.code, exc.message)
     except LookupError as exc:  # unknown engine name, or its packages missing
         _fail("invalid_settings", str(exc))
-    from atelier.api.connections import protocol_with_header_timeout
-    from atelier.logs import log_config
-
+    HeaderTimeoutProtocol.header_timeout_seconds = settings.header_timeout_seconds
+    target: Any = app
+    if settings.workers > 1:
+        # Each worker builds its own app (uvicorn's factory) from the same settings; this
+        # process only supervises them, so the app checked above is let go.
+        del app
+        target = "atelier.app:app_from_environment"
+        os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()
     uvicorn.run(
-        app,
+        target,
+        factory=settings.workers > 1,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
-        http=protocol_with_header_timeout(settings.header_timeout_seconds),
+        http="atelier.api.connections:HeaderTimeoutProtocol",
         log_config=log_config(log_level, settings.log_format),
         timeout_keep_alive=int(settings.keep_alive_seconds),
         # SIGTERM: stop accepting, give in-flight requests this long; what is still running

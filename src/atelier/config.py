@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="Base of the image URLs we hand out; default http://HOST:PORT"
     )
+    workers: int = Field(
+        1, ge=1, le=64,
+        description="Server processes on one port; each loads its own engines (memory x N)",
+    )  # fmt: skip
     engine: str = Field(
         "preview", description="Generation engine: preview, diffusers or a module:Class path"
     )

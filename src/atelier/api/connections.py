@@ -43,9 +43,3 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._header_timer = None
         if not self.transport.is_closing():
             self.transport.close()
-
-
-def protocol_with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:
-    return type(
-        "HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout_seconds": seconds}
-    )
