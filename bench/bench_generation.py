@@ -94,19 +94,38 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=96)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=8731)
+    parser.add_argument("--workers-only", action="store_true", help="only --workers 2 vs 1")
     args = parser.parse_args()
+    if not args.workers_only:
+        overhead(args)
+    workers(args)
 
+
+def workers(args: argparse.Namespace) -> None:
+    """The same load on `serve --workers 1` and `--workers 2`, side by side."""
+    rates = {}
+    for count in (1, 2):
+        with live_server(args.port + count, workers=count) as server:
+            print(f"--workers {count}:")
+            rates[count] = asyncio.run(
+                over_http(server.url, server.token, args.requests, args.concurrency)
+            )
+    gen = rates[2][0] / rates[1][0]
+    health = rates[2][1] / rates[1][1]
+    print(f"--workers 2 vs 1: generations/s x{gen:.2f} (target >= 1.5 on 2 cores), "
+          f"/healthz req/s x{health:.2f}")  # fmt: skip
+
+
+def overhead(args: argparse.Namespace) -> None:
     with live_server(args.port) as server:
         print(f"1024x1024 PNG, concurrency {args.concurrency}, {os.cpu_count()} CPUs")
         engine_rate = in_process(args.requests, args.concurrency)
         http_rate, _ = asyncio.run(
             over_http(server.url, server.token, args.requests, args.concurrency)
         )
-    overhead = engine_rate / http_rate - 1
-    verdict = "OK" if overhead <= 0.10 else "OVER TARGET"
-    print(
-        f"server overhead: {100 * overhead:+.1f}% of engine+encode time (target <= 10%): {verdict}"
-    )
+    extra = engine_rate / http_rate - 1
+    verdict = "OK" if extra <= 0.10 else "OVER TARGET"
+    print(f"server overhead: {100 * extra:+.1f}% of engine+encode time (target <= 10%): {verdict}")
 
 
 if __name__ == "__main__":

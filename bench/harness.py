@@ -31,10 +31,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def live_server(port: int) -> Iterator[LiveServer]:
+def live_server(port: int, workers: int = 1) -> Iterator[LiveServer]:
     with TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        env = {**os.environ, "ATELIER_RATE_LIMIT_IMAGES": "1000000", "ATELIER_BOOTSTRAP_EMAIL": ""}
+        env = {**os.environ, "ATELIER_RATE_LIMIT_IMAGES": "1000000", "ATELIER_BOOTSTRAP_EMAIL": "",
+               "ATELIER_WORKERS": str(workers)}  # fmt: skip
         process = subprocess.Popen(
             [sys.executable, "-m", "atelier", "serve", "--data-dir", str(data_dir),
              "--port", str(port), "--log-level", "warning"],
