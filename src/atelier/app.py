@@ -95,10 +95,16 @@ async def _renew_leases_forever(services: Services) -> None:
 SETTINGS_VARIABLE = "ATELIER_SETTINGS_JSON"
 
 
+def http_protocol(settings: Settings) -> str:
+    """uvicorn's ``http`` for this process: its protocol, with the settings' header limit."""
+    HeaderTimeoutProtocol.header_timeout_seconds = settings.header_timeout_seconds
+    return "atelier.api.connections:HeaderTimeoutProtocol"
+
+
 def app_from_environment() -> FastAPI:
     """The app of one worker process of `atelier serve --workers N` (a uvicorn factory)."""
     settings = Settings(**json.loads(os.environ[SETTINGS_VARIABLE]))
-    HeaderTimeoutProtocol.header_timeout_seconds = settings.header_timeout_seconds
+    http_protocol(settings)  # the worker's own class: the supervisor's setting is not inherited
     return create_app(settings)
 
 

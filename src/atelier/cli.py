@@ -95,8 +95,7 @@ def serve(
     """Start the HTTP server."""
     import uvicorn
 
-    from atelier.api.connections import HeaderTimeoutProtocol
-    from atelier.app import SETTINGS_VARIABLE, create_app
+    from atelier.app import SETTINGS_VARIABLE, create_app, http_protocol
     from atelier.logs import log_config
 
     settings = _settings(
@@ -111,7 +110,6 @@ def serve(
         _fail(exc.code, exc.message)
     except LookupError as exc:  # unknown engine name, or its packages missing
         _fail("invalid_settings", str(exc))
-    HeaderTimeoutProtocol.header_timeout_seconds = settings.header_timeout_seconds
     target: Any = app
     if settings.workers > 1:
         # Each worker builds its own app (uvicorn's factory) from the same settings; this
@@ -125,7 +123,7 @@ def serve(
         workers=settings.workers,
         host=settings.host,
         port=settings.port,
-        http="atelier.api.connections:HeaderTimeoutProtocol",
+        http=http_protocol(settings),
         log_config=log_config(log_level, settings.log_format),
         timeout_keep_alive=int(settings.keep_alive_seconds),
         # SIGTERM: stop accepting, give in-flight requests this long; what is still running

@@ -1,8 +1,9 @@
-"""Log set-up for `atelier serve`: plain text or one JSON object per line, and the request id
-(api.observability) on every record."""
+"""Log set-up for `atelier serve`: plain text or one JSON object per line, and the id of the
+request being served on every record (set by api.observability)."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import time
@@ -11,12 +12,14 @@ from typing import Any, Literal
 LogFormat = Literal["text", "json"]
 
 
+# The id of the request being served (jobs copy it into their threads with their context).
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
 class RequestIdFilter(logging.Filter):
     """Puts the id of the request being served (or "-") on every record as ``request_id``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from atelier.api.observability import request_id
-
         record.request_id = request_id.get()
         return True
 

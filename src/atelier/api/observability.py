@@ -4,7 +4,6 @@ and latency in the Prometheus metrics (labelled by route template, never by raw 
 
 from __future__ import annotations
 
-import contextvars
 import re
 import time
 import uuid
@@ -12,10 +11,9 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atelier.api.errors import unexpected_error
+from atelier.logs import request_id
 from atelier.metrics import Metrics
 
-# The id of the request being served, for log records (jobs copy it into their threads).
-request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 # A client's id is kept if it is a sane token; anything else gets a fresh one.
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
