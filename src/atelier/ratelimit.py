@@ -12,6 +12,9 @@ from typing import Any
 from atelier.database import Database
 from atelier.errors import RateLimited
 
+# The user's events still in the window, oldest first.
+_WINDOW = "SELECT at, images FROM rate_events WHERE user_id = ? AND at > ? ORDER BY at"
+
 
 class ImageRateLimiter:
     def __init__(self, db: Database, limit: int, window_seconds: float) -> None:
@@ -29,26 +32,29 @@ class ImageRateLimiter:
 
     def _take(self, user_id: str, images: int, now: float | None, count: bool) -> None:
         now = time.time() if now is None else now  # wall time: shared by every process
+        if not count:  # a look only: no write lock
+            self._refuse_if_full(self.db.query(_WINDOW, (user_id, now - self.window)), images, now)
+            return
         with self.db.transaction() as conn:
             conn.execute(
                 "DELETE FROM rate_events WHERE user_id = ? AND at <= ?",
                 (user_id, now - self.window),
             )
-            events = conn.execute(
-                "SELECT at, images FROM rate_events WHERE user_id = ? ORDER BY at", (user_id,)
-            ).fetchall()
-            used = sum(row["images"] for row in events)
-            if used + images > self.limit:
-                raise RateLimited(
-                    f"rate limit of {self.limit} images per {self.window:g} s reached; "
-                    "retry after the Retry-After seconds",
-                    retry_after=self._retry_after(events, used + images - self.limit, now),
-                )
-            if count:
-                conn.execute(
-                    "INSERT INTO rate_events (user_id, at, images) VALUES (?, ?, ?)",
-                    (user_id, now, images),
-                )
+            events = conn.execute(_WINDOW, (user_id, now - self.window)).fetchall()
+            self._refuse_if_full(events, images, now)
+            conn.execute(
+                "INSERT INTO rate_events (user_id, at, images) VALUES (?, ?, ?)",
+                (user_id, now, images),
+            )
+
+    def _refuse_if_full(self, events: Sequence[Any], images: int, now: float) -> None:
+        used = sum(row["images"] for row in events)
+        if used + images > self.limit:
+            raise RateLimited(
+                f"rate limit of {self.limit} images per {self.window:g} s reached; "
+                "retry after the Retry-After seconds",
+                retry_after=self._retry_after(events, used + images - self.limit, now),
+            )
 
     def sweep(self, now: float | None = None) -> int:
         """Forget events older than the window (of users who have not asked since)."""

@@ -44,6 +44,8 @@ class Idempotency:
         except AtelierError as exc:
             await error_response(exc.status, exc.code, exc.message, exc.param)(scope, receive, send)
             return
+        # The route's own authentication (api.deps.current_user) finds the user here.
+        scope.setdefault("state", {})["user"] = user
         body = await _read_body(receive)
         if body is None:
             return  # the client left while sending
