@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from PIL import Image
 
@@ -18,6 +19,8 @@ from atelier.prices import Prices
 from atelier.requests import Delivery
 from atelier.tools.base import Erasing, Matting, Upscaling
 from atelier.tools.vectorizer import VectorizeOptions, vectorize
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,30 +50,24 @@ class Toolbox:
     def vectorize(
         self, user_id: str, source: ImageSource, options: VectorizeOptions, delivery: Delivery
     ) -> ToolResult:
-        self._precheck(user_id, "vectorization", delivery)
-        image = self.inputs.open(source, catalog.IMAGE_LIMITS)
         return self._run(
-            user_id,
-            "vectorization",
-            delivery,
-            lambda: VectorImage(vectorize(image, options), image.width, image.height),
-        )
+            user_id, "vectorization", delivery, self._opener(source, catalog.IMAGE_LIMITS),
+            lambda image: VectorImage(vectorize(image, options), image.width, image.height),
+        )  # fmt: skip
 
     def remove_background(
         self, user_id: str, source: ImageSource, delivery: Delivery
     ) -> ToolResult:
-        self._precheck(user_id, "background_removal", delivery)
-        image = self.inputs.open(source, catalog.IMAGE_LIMITS)
         return self._run(
-            user_id, "background_removal", delivery, lambda: RasterImage(self.remover.remove(image))
-        )
+            user_id, "background_removal", delivery, self._opener(source, catalog.IMAGE_LIMITS),
+            lambda image: RasterImage(self.remover.remove(image)),
+        )  # fmt: skip
 
     def crisp_upscale(self, user_id: str, source: ImageSource, delivery: Delivery) -> ToolResult:
-        self._precheck(user_id, "crisp_upscale", delivery)
-        image = self.inputs.open(source, catalog.SMALL_IMAGE_LIMITS)
         return self._run(
-            user_id, "crisp_upscale", delivery, lambda: RasterImage(self.upscaler.crisp(image))
-        )
+            user_id, "crisp_upscale", delivery, self._opener(source, catalog.SMALL_IMAGE_LIMITS),
+            lambda image: RasterImage(self.upscaler.crisp(image)),
+        )  # fmt: skip
 
     def creative_upscale(
         self,
@@ -80,14 +77,16 @@ class Toolbox:
         price_key: str = "creative_upscale",
     ) -> ToolResult:
         """creativeUpscale; the deprecated clarityUpscale and generativeUpscale run it too."""
-        self._precheck(user_id, price_key, delivery)
-        image = self.inputs.open(source, catalog.IMAGE_LIMITS)
-        size = creative_input_size(image.width, image.height)
-        if size != image.size:
-            image = image.resize(size, Image.Resampling.LANCZOS)
+
+        def read() -> Image.Image:
+            image = self.inputs.open(source, catalog.IMAGE_LIMITS)
+            size = creative_input_size(image.width, image.height)
+            return image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
+
         return self._run(
-            user_id, price_key, delivery, lambda: RasterImage(self.upscaler.creative(image))
-        )
+            user_id, price_key, delivery, read,
+            lambda image: RasterImage(self.upscaler.creative(image)),
+        )  # fmt: skip
 
     def erase_region(
         self, user_id: str, source: ImageSource, mask: ImageSource | None, delivery: Delivery
@@ -96,22 +95,36 @@ class Toolbox:
             raise InvalidRequest(
                 "mask is required: send it as a file part named 'mask' (or mask_url)", "mask"
             )
-        self._precheck(user_id, "erase_region", delivery)
-        image = self.inputs.open(source, catalog.SMALL_IMAGE_LIMITS)
-        opened = self.inputs.open_mask(mask, catalog.SMALL_IMAGE_LIMITS, image.size)
-        return self._run(
-            user_id, "erase_region", delivery, lambda: RasterImage(self.eraser.erase(image, opened))
-        )
 
-    def _precheck(self, user_id: str, price_key: str, delivery: Delivery) -> None:
-        """Credits and rate limit first: a request that would be refused reads no image."""
-        self.deliveries.precheck(user_id, self.prices[price_key], 1, delivery)
+        def read() -> tuple[Image.Image, Image.Image]:
+            image = self.inputs.open(source, catalog.SMALL_IMAGE_LIMITS)
+            return image, self.inputs.open_mask(mask, catalog.SMALL_IMAGE_LIMITS, image.size)
+
+        return self._run(
+            user_id, "erase_region", delivery, read,
+            lambda pair: RasterImage(self.eraser.erase(*pair)),
+        )  # fmt: skip
+
+    def _opener(
+        self, source: ImageSource, limits: catalog.ImageLimits
+    ) -> Callable[[], Image.Image]:
+        return lambda: self.inputs.open(source, limits)
 
     def _run(
-        self, user_id: str, price_key: str, delivery: Delivery, make: Callable[[], Artifact]
+        self,
+        user_id: str,
+        price_key: str,
+        delivery: Delivery,
+        read: Callable[[], T],
+        make: Callable[[T], Artifact],
     ) -> ToolResult:
+        """Credits and rate limit first (a request that would be refused reads no image), then
+        ``read`` the inputs, then deliver what ``make`` makes of them."""
+        units = self.prices[price_key]
+        self.deliveries.precheck(user_id, units, 1, delivery)
+        inputs = read()
         delivered = self.deliveries.deliver(
-            user_id, self.prices[price_key], price_key, 1, delivery, lambda: [make()]
+            user_id, units, price_key, 1, delivery, lambda: [make(inputs)]
         )
         return ToolResult(int(time.time()), delivered.units, delivered.images[0])
 
