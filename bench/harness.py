@@ -15,7 +15,7 @@ from tempfile import TemporaryDirectory
 import httpx
 
 from atelier.accounting.accounts import Accounts
-from atelier.database import Database
+from atelier.database import Database, sqlite_url
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def live_server(port: int, workers: int = 1) -> Iterator[LiveServer]:
                     if time.monotonic() > deadline or process.poll() is not None:
                         raise SystemExit("the server did not start") from None
                     time.sleep(0.05)
-            accounts = Accounts(Database(data_dir / "atelier.sqlite3"))
+            accounts = Accounts(Database(sqlite_url(data_dir / "atelier.sqlite3")))
             user = accounts.create_user("bench@example.com", credits=10**12)
             yield LiveServer(url, accounts.create_token(user.id), process.pid)
         finally:

@@ -23,7 +23,9 @@ from openai import OpenAI
 from PIL import Image, ImageChops, ImageDraw
 
 from atelier.accounting.accounts import Accounts
-from atelier.database import Database
+from atelier.database import Database, sqlite_url
+from atelier.migrations import ensure_current
+from tests import postgres
 
 
 def free_port() -> int:
@@ -32,12 +34,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "atelier", *args, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -50,6 +55,7 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     cwd: Path | None = None  # the server's working directory (default: the test run's)
+    args: tuple[str, ...] = ()  # more options of `atelier serve`
 
     @property
     def url(self) -> str:
@@ -63,7 +69,8 @@ class Server:
         log = open(self.data_dir.parent / "server.log", "wb")  # noqa: SIM115 - lives with the process
         self.process = subprocess.Popen(
             [sys.executable, "-m", "atelier", "serve", "--data-dir", str(self.data_dir),
-             "--port", str(self.port), "--public-url", self.url, "--log-level", "warning"],
+             "--port", str(self.port), "--public-url", self.url, "--log-level", "warning",
+             *self.args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **self.env},
@@ -86,9 +93,14 @@ class Server:
             self.process.terminate()
             self.process.wait(timeout=30)
 
+    @property
+    def database_url(self) -> str:
+        default = sqlite_url(self.data_dir / "atelier.sqlite3")
+        return self.env.get("ATELIER_DATABASE_URL", default)
+
     def create_user(self, credits: int = 1_000_000, email: str | None = None) -> tuple[str, str]:
         """A fresh user with one token, made through the domain API the CLI's `users create` calls."""
-        accounts = Accounts(Database(self.data_dir / "atelier.sqlite3"))
+        accounts = Accounts(open_database(self.database_url))
         email = email or f"user-{time.monotonic_ns()}@example.com"
         user = accounts.create_user(email, "Test User", credits)
         return accounts.create_token(user.id), email
@@ -177,17 +189,76 @@ def in_process_app(data_dir: Path, **settings: Any) -> Iterator[InProcess]:
             del _IN_PROCESS[url]
 
 
+# The shared in-process app's matting and upscaling are the fast stand-ins of
+# tests/stand_ins.py: this layer tests rules, routes and prices; the real models' output is
+# tested in tests/tools and, through a live server, in tests/api/test_tools.py.
+STAND_INS = {
+    "matting_engine": "tests.stand_ins:HalfMatting",
+    "upscale_engine": "tests.stand_ins:LanczosUpscaler",
+}
+
+
 @pytest.fixture(scope="session")
-def in_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
-    """The shared in-process app. Its matting and upscaling are the fast stand-ins of
-    tests/stand_ins.py: this layer tests rules, routes and prices; the real models' output is
-    tested in tests/tools and, through a live server, in tests/api/test_tools.py."""
+def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    """The shared in-process app on the default back-ends: SQLite and a local folder."""
+    with in_process_app(tmp_path_factory.mktemp("in-process") / "data", **STAND_INS) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def postgres_app(
+    tmp_path_factory: pytest.TempPathFactory, pg: postgres.Postgres, s3: S3
+) -> Iterator[InProcess]:
+    """The shared in-process app on the back-ends of many processes: PostgreSQL and S3."""
     with in_process_app(
-        tmp_path_factory.mktemp("in-process") / "data",
-        matting_engine="tests.stand_ins:HalfMatting",
-        upscale_engine="tests.stand_ins:LanczosUpscaler",
+        tmp_path_factory.mktemp("in-process-pg") / "data",
+        database_url=pg.new_database(),
+        storage_url=f"s3://{s3.new_bucket()}/atelier",
+        **STAND_INS,
     ) as app:
         yield app
+
+
+@pytest.fixture(scope="session")
+def in_process(sqlite_app: InProcess) -> InProcess:
+    """The shared in-process app. A test module that must pass on both back-ends overrides
+    this fixture with `both_backends` (`in_process = both_backends`)."""
+    return sqlite_app
+
+
+BACKENDS = ["sqlite+local", "postgresql+s3"]
+
+
+@pytest.fixture(params=BACKENDS)
+def both_backends(request: pytest.FixtureRequest) -> InProcess:
+    """The shared in-process app on each back-end in turn."""
+    name = "sqlite_app" if request.param == BACKENDS[0] else "postgres_app"
+    app: InProcess = request.getfixturevalue(name)
+    return app
+
+
+def open_database(url: str) -> Database:
+    """A database at this code's schema (created when empty), as the server opens it."""
+    db = Database(url)
+    ensure_current(db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[postgres.Postgres]:
+    """A PostgreSQL server for the whole run (Debian's package, in a temporary directory)."""
+    server = postgres.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    """A fresh, empty database at this code's schema, on each back-end in turn."""
+    if request.param == "sqlite":
+        return open_database(sqlite_url(tmp_path / "db.sqlite3"))
+    server: postgres.Postgres = request.getfixturevalue("pg")
+    return open_database(server.new_database())
 
 
 @pytest.fixture
@@ -235,7 +306,15 @@ def s3() -> Iterator[S3]:
     endpoint = f"http://127.0.0.1:{port}"
     env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
            "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"}  # fmt: skip
+    # In this process too: the in-process app on S3 makes its client from the environment.
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     yield S3(endpoint, env)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     server.stop()
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from atelier.accounting.accounts import Accounts
 from atelier.accounting.ledger import Ledger
-from atelier.database import Database
+from atelier.database import sqlite_url
 from atelier.errors import InvalidRequest
 from atelier.palettes import (
     MAX_COLORS,
@@ -20,6 +20,7 @@ from atelier.palettes import (
     reduce_palette,
     srgb_to_lab,
 )
+from tests.conftest import open_database
 
 
 @pytest.mark.parametrize(
@@ -114,7 +115,7 @@ def test_parse_palette_checks() -> None:
 
 
 def test_optimizer_charges_and_answers_hex(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
+    db = open_database(sqlite_url(tmp_path / "db.sqlite3"))
     accounts = Accounts(db)
     user = accounts.create_user("a@example.com", credits=10)
     optimizer = ColorOptimizer(Ledger(db), 2)

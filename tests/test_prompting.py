@@ -8,7 +8,7 @@ import pytest
 
 from atelier.accounting.accounts import Accounts
 from atelier.accounting.ledger import Ledger
-from atelier.database import Database
+from atelier.database import sqlite_url
 from atelier.errors import InvalidRequest
 from atelier.prompting import (
     MAX_PROMPT_CHARS,
@@ -19,6 +19,7 @@ from atelier.prompting import (
     check_prompt,
     clean_completion,
 )
+from tests.conftest import open_database
 
 PROMPTS = [
     "two race cars on a track",
@@ -117,7 +118,7 @@ def test_overlong_chat_answers_are_cut_at_a_word() -> None:
 
 
 def test_an_unreachable_chat_server_is_a_502_error(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
+    db = open_database(sqlite_url(tmp_path / "db.sqlite3"))
     user = Accounts(db).create_user("a@example.com", credits=10)
     # Port 9 (discard) on loopback: nothing listens there in a test environment.
     enhancer = ChatEnhancer("http://127.0.0.1:9/v1", "default", None, 2)
@@ -129,7 +130,7 @@ def test_an_unreachable_chat_server_is_a_502_error(tmp_path: Path) -> None:
 
 
 def test_the_service_charges_once_per_enhancement(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
+    db = open_database(sqlite_url(tmp_path / "db.sqlite3"))
     accounts = Accounts(db)
     user = accounts.create_user("a@example.com", credits=10)
     service = PromptService(VocabularyEnhancer(), Ledger(db), 3)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
+from atelier.accounting.accounts import Accounts
 from atelier.database import Database
 from atelier.errors import RateLimited
 from atelier.ratelimit import ImageRateLimiter
 
 
-def test_window_slides_and_retry_after_points_at_the_first_free_moment(tmp_path: Path) -> None:
-    limiter = ImageRateLimiter(Database(tmp_path / "db.sqlite3"), limit=10, window_seconds=60)
+def test_window_slides_and_retry_after_points_at_the_first_free_moment(database: Database) -> None:
+    limiter = ImageRateLimiter(database, limit=10, window_seconds=60)
     limiter.acquire("u", 6, now=0.0)
     limiter.acquire("u", 4, now=30.0)
     with pytest.raises(RateLimited) as caught:
@@ -28,16 +28,17 @@ def test_window_slides_and_retry_after_points_at_the_first_free_moment(tmp_path:
     assert limiter.sweep(now=121.0) == 2
 
 
-def test_processes_on_one_database_share_the_window_exactly(tmp_path: Path) -> None:
-    # Two limiters on one database file stand for two server processes.
+def test_processes_on_one_database_share_the_window_exactly(database: Database) -> None:
+    # Two limiters, each with its own connections to one database, stand for two processes.
+    user = Accounts(database).create_user("u@example.com")
     first, second = (
-        ImageRateLimiter(Database(tmp_path / "db.sqlite3"), limit=10, window_seconds=60)
-        for _ in range(2)
+        ImageRateLimiter(db, limit=10, window_seconds=60)
+        for db in (database, Database(database.url))
     )
 
     def take(i: int) -> bool:
         try:
-            (first if i % 2 else second).acquire("u", 1)
+            (first if i % 2 else second).acquire(user.id, 1)
         except RateLimited:
             return False
         return True

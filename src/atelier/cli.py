@@ -18,6 +18,7 @@ from atelier.accounting.ledger import Ledger
 from atelier.config import Settings
 from atelier.database import Database
 from atelier.errors import AtelierError
+from atelier.migrations import SchemaMismatch, ensure_current
 from atelier.storage.blobs import open_blob_store
 from atelier.storage.images import ImageStore
 
@@ -52,6 +53,16 @@ engine_option = click.option(
 )
 
 
+def _database(settings: Settings, migrate: bool = False) -> Database:
+    """The configured database, its schema checked (an empty one is created)."""
+    db = Database(settings.database)
+    try:
+        ensure_current(db, migrate=migrate)
+    except SchemaMismatch as exc:
+        _fail("schema_outdated", str(exc))
+    return db
+
+
 def admin_command(func: Callable[..., object]) -> Callable[..., None]:
     """Adds --data-dir, opens the database, prints the result as JSON, errors to stderr."""
 
@@ -59,7 +70,7 @@ def admin_command(func: Callable[..., object]) -> Callable[..., None]:
     @functools.wraps(func)
     def wrapper(data_dir: Path | None, **kwargs: Any) -> None:
         settings = _settings(data_dir=data_dir)
-        db = Database(settings.database_path)
+        db = _database(settings)
         try:
             _emit(func(Accounts(db), Ledger(db), **kwargs))
         except AtelierError as exc:
@@ -82,6 +93,7 @@ def main() -> None:
 @click.option(
     "--workers", type=int, envvar="ATELIER_WORKERS", help="Server processes on one port (1)"
 )
+@click.option("--migrate", is_flag=True, help="Upgrade the database's schema first if it is older")
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     data_dir: Path | None,
@@ -90,6 +102,7 @@ def serve(
     public_url: str | None,
     engine: str | None,
     workers: int | None,
+    migrate: bool,
     log_level: str,
 ) -> None:
     """Start the HTTP server."""
@@ -102,14 +115,18 @@ def serve(
         data_dir=data_dir, host=host, port=port, public_url=public_url, engine=engine,
         workers=workers,
     )  # fmt: skip
+    if migrate:
+        _database(settings, migrate=True).close()
     try:
-        # Built here even with several workers: bad settings or engines stop `serve` at once
-        # with a clear message, not each worker in a restart loop.
+        # Built here even with several workers: bad settings, engines or an old schema stop
+        # `serve` at once with a clear message, not each worker in a restart loop.
         app = create_app(settings)
     except AtelierError as exc:
         _fail(exc.code, exc.message)
     except LookupError as exc:  # unknown engine name, or its packages missing
         _fail("invalid_settings", str(exc))
+    except SchemaMismatch as exc:
+        _fail("schema_outdated", str(exc))
     target: Any = app
     if settings.workers > 1:
         # Each worker builds its own app (uvicorn's factory) from the same settings; this
@@ -203,10 +220,6 @@ def credits_add(accounts: Accounts, ledger: Ledger, email: str, amount: int) -> 
     return {"credits": ledger.add_credits(accounts.by_email(email).id, amount)}
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.group()
 def images() -> None:
     """Stored images (those kept with expire=false stay until deleted here)."""
@@ -218,9 +231,43 @@ def images() -> None:
 def images_delete(image_id: str, data_dir: Path | None) -> None:
     settings = _settings(data_dir=data_dir)
     blobs = open_blob_store(settings.storage_url, "images", settings.images_dir)
-    store = ImageStore(Database(settings.database_path), blobs, 1)
+    store = ImageStore(_database(settings), blobs, 1)
     try:
         store.delete(image_id)
     except AtelierError as exc:
         _fail(exc.code, exc.message)
     _emit({"deleted": image_id})
+
+
+@main.group()
+def db() -> None:
+    """The database's schema (ATELIER_DATABASE_URL; default: SQLite in the data dir)."""
+
+
+@db.command("upgrade")
+@data_dir_option
+def db_upgrade(data_dir: Path | None) -> None:
+    """Apply the migrations the database lacks (an empty one gets the whole schema)."""
+    from atelier import migrations
+
+    database = Database(_settings(data_dir=data_dir).database)
+    try:
+        before, after = migrations.upgrade(database)
+    except migrations.SchemaMismatch as exc:
+        _fail("schema_outdated", str(exc))
+    _emit({"database": repr(database), "from": before, "to": after})
+
+
+@db.command("status")
+@data_dir_option
+def db_status(data_dir: Path | None) -> None:
+    """Show the database's schema revision and the one this atelier needs."""
+    from atelier import migrations
+
+    database = Database(_settings(data_dir=data_dir).database)
+    current, head = migrations.current(database), migrations.head()
+    _emit({"database": repr(database), "current": current, "head": head, "ok": current == head})
+
+
+if __name__ == "__main__":
+    main()

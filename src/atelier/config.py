@@ -166,6 +166,11 @@ class Settings(BaseSettings):
         30.0, ge=0, le=3600, description="On SIGTERM, in-flight requests get this long to finish"
     )
 
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database every process shares, e.g. "
+        "postgresql+psycopg://user:pass@host/db; default: sqlite:///<data dir>/atelier.sqlite3",
+    )
     storage_url: str | None = Field(
         None,
         description="Where image bytes go: s3://bucket/prefix (credentials, endpoint and region "
@@ -185,8 +190,9 @@ class Settings(BaseSettings):
     bootstrap_credits: int = Field(1_000_000_000, ge=0, le=MAX_CREDITS)
 
     @property
-    def database_path(self) -> Path:
-        return self.data_dir / "atelier.sqlite3"
+    def database(self) -> str:
+        """The database URL: database_url, or the SQLite file in the data dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'atelier.sqlite3'}"
 
     @field_validator("image_fetch_allowed_hosts")
     @classmethod
@@ -204,6 +210,16 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown price keys {unknown}; known: {sorted(PRICES)}")
         return prices
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_known(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("sqlite:///", "postgresql")):
+            raise ValueError(
+                # The URL is not echoed: it may carry a password.
+                "database_url must be sqlite:///path or postgresql+psycopg://user:pass@host/db"
+            )
+        return url or None
 
     @field_validator("storage_url")
     @classmethod

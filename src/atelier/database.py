@@ -1,190 +1,146 @@
-"""The SQLite database: schema, per-thread connections and transactions."""
+"""The database: one SQLAlchemy engine (SQLite or PostgreSQL), transactions and plain SQL."""
 
 from __future__ import annotations
 
+import functools
 import os
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY,
-    email TEXT NOT NULL UNIQUE,
-    name TEXT,
-    credits INTEGER NOT NULL CHECK (credits >= 0),
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    created REAL NOT NULL,
-    revoked REAL
-);
--- Every movement of credits: top-ups ('credited') and holds that end 'charged' or 'released'.
-CREATE TABLE IF NOT EXISTS ledger (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    units INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('held', 'charged', 'released', 'credited')),
-    created REAL NOT NULL,
-    settled REAL
-);
-CREATE INDEX IF NOT EXISTS ledger_state ON ledger(state);
-CREATE TABLE IF NOT EXISTS images (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    extension TEXT NOT NULL,
-    created REAL NOT NULL,
-    expires REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS images_expires ON images(expires);
-CREATE TABLE IF NOT EXISTS styles (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    style TEXT NOT NULL,
-    palette TEXT NOT NULL,
-    images INTEGER NOT NULL,
-    created REAL NOT NULL,
-    substyle TEXT,
-    is_private INTEGER NOT NULL DEFAULT 1,
-    model TEXT,
-    options TEXT NOT NULL DEFAULT '{}'  -- JSON: match, mix_policy, prompt, weights, ...
-);
-CREATE INDEX IF NOT EXISTS styles_user ON styles(user_id);
--- Idempotency-Key: one row per user and key; 'running' until its response is stored ('done').
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    user_id TEXT NOT NULL REFERENCES users(id),
-    key TEXT NOT NULL,
-    request_hash TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('running', 'done')),
-    status INTEGER,
-    content_type TEXT,
-    body BLOB,
-    created REAL NOT NULL,
-    PRIMARY KEY (user_id, key)
-);
-CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency_keys(created);
--- The images each user asked for recently: the rate limit's sliding window, for every process.
-CREATE TABLE IF NOT EXISTS rate_events (
-    user_id TEXT NOT NULL,
-    at REAL NOT NULL,
-    images INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS rate_events_user ON rate_events(user_id, at);
--- Work one server process at a time does (the sweep): who holds it, until when.
-CREATE TABLE IF NOT EXISTS leases (
-    name TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    until REAL NOT NULL
-);
--- Secrets every server process on this database shares (the URL-signing key).
-CREATE TABLE IF NOT EXISTS server_secrets (
-    name TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
 
-# Columns added after a table's first release, as (table, column, declaration): CREATE TABLE IF
-# NOT EXISTS leaves a data dir made by an older atelier as it was, so they are added at start-up.
-# Styles made before these existed were their owner's alone, hence is_private 1.
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("styles", "substyle", "TEXT"),
-    ("styles", "is_private", "INTEGER NOT NULL DEFAULT 1"),
-    ("styles", "model", "TEXT"),
-    ("styles", "options", "TEXT NOT NULL DEFAULT '{}'"),
-    # Holds record the server process that took them and how long it vouches for them; holds
-    # of an older atelier have neither and count as abandoned.
-    ("ledger", "owner", "TEXT"),
-    ("ledger", "lease_until", "REAL"),
-)
+Params = Mapping[str, Any]
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
 
 
 def _private(path: Path) -> None:
     """Create the database file readable by its owner only, and make an older one so.
 
     SQLite gives its -wal and -shm files the mode of the database file, so they follow."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if file.exists():
             file.chmod(0o600)
 
 
+@functools.lru_cache(maxsize=512)
+def _statement(sql: str) -> sa.TextClause:
+    return sa.text(sql)
+
+
+class Transaction:
+    """One open transaction. Statements are SQL text with ``:name`` parameters, written once
+    for every back-end (the SQL both SQLite and PostgreSQL speak)."""
+
+    def __init__(self, conn: sa.Connection, lock_rows: bool) -> None:
+        self._conn = conn
+        self._lock_rows = lock_rows
+
+    def execute(self, sql: str, params: Params | Sequence[Params] | None = None) -> int:
+        """Run a statement (or one per parameter set); returns the rows it changed."""
+        result = self._conn.execute(_statement(sql), params if params is not None else {})
+        return int(result.rowcount)
+
+    def rows(self, sql: str, params: Params | None = None) -> list[RowMapping]:
+        return list(self._conn.execute(_statement(sql), params or {}).mappings())
+
+    def row(self, sql: str, params: Params | None = None) -> RowMapping | None:
+        return self._conn.execute(_statement(sql), params or {}).mappings().first()
+
+    def lock_user(self, user_id: str) -> None:
+        """Serialise this transaction with every other that locks ``user_id``: what a
+        read-then-write sequence per user (the rate limit's count) needs. SQLite's write
+        transactions are serial already; PostgreSQL locks the user's row."""
+        if self._lock_rows:
+            self.execute("SELECT id FROM users WHERE id = :id FOR UPDATE", {"id": user_id})
+
+
 class Database:
-    """One SQLite file shared by the server and the CLI (WAL lets both work at once)."""
+    """The database every server process and CLI call shares, from ``ATELIER_DATABASE_URL``.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _private(path)
-        self._connection().executescript(SCHEMA)
-        self._add_missing_columns()
+    SQLite (the default, a file in the data dir) runs in WAL mode, and its write transactions
+    take the write lock up front (BEGIN IMMEDIATE), so that read-then-write sequences of
+    concurrent requests cannot interleave. PostgreSQL runs at READ COMMITTED: statements that
+    must not interleave are single conditional UPDATEs/DELETEs, or lock the user's row first.
+    The schema is Alembic's (``atelier.migrations``), not made here."""
 
-    def _missing_columns(self, conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
-        present: dict[str, set[str]] = {}
-        for table, _, _ in ADDED_COLUMNS:
-            if table not in present:
-                rows = conn.execute(f"PRAGMA table_info({table})").fetchall()
-                present[table] = {row["name"] for row in rows}
-        return [entry for entry in ADDED_COLUMNS if entry[1] not in present[entry[0]]]
+    def __init__(self, url: str | sa.URL) -> None:
+        self.url = sa.make_url(url)
+        self.dialect = self.url.get_backend_name()
+        if self.dialect == "sqlite":
+            if self.url.database and self.url.database != ":memory:":
+                _private(Path(self.url.database))
+            self.engine = sa.create_engine(
+                self.url, connect_args={"timeout": 30.0}, pool_size=8, max_overflow=32
+            )
+            sa.event.listen(self.engine, "connect", _sqlite_connected)
+            sa.event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            # pre_ping: a replica outlives database restarts and fail-overs.
+            self.engine = sa.create_engine(
+                self.url, pool_size=8, max_overflow=24, pool_pre_ping=True
+            )
 
-    def _add_missing_columns(self) -> None:
-        if not self._missing_columns(self._connection()):
-            return
-        # Checked again under the write lock: a CLI call may be migrating the same file.
-        with self.transaction() as conn:
-            for table, column, declaration in self._missing_columns(conn):
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            # isolation_level=None: we issue BEGIN ourselves, so every transaction is explicit.
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-        return conn
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction; IMMEDIATE takes the write lock up front so that
-        read-then-write sequences of concurrent requests cannot interleave."""
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def transaction(self) -> Iterator[Transaction]:
+        """A write transaction, committed when the block ends and rolled back on error."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(atelier_write=True)
+            with conn.begin():
+                yield Transaction(conn, lock_rows=self.dialect != "sqlite")
 
-    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
-        return self._connection().execute(sql, params).fetchall()
+    def query(self, sql: str, params: Params | None = None) -> list[RowMapping]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(_statement(sql), params or {}).mappings())
 
-    def query_one(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self._connection().execute(sql, params).fetchone()
-        return row
+    def query_one(self, sql: str, params: Params | None = None) -> RowMapping | None:
+        with self.engine.connect() as conn:
+            return conn.execute(_statement(sql), params or {}).mappings().first()
 
     def take_lease(self, name: str, owner: str, seconds: float, now: float | None = None) -> bool:
         """Whether ``owner`` holds the lease ``name`` for the next ``seconds`` (taken when it is
         free or expired, renewed when ``owner`` holds it): work one process at a time does."""
         now = time.time() if now is None else now
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO leases (name, owner, until) VALUES (?, ?, ?)",
-                (name, owner, now + seconds),
+        values = {"name": name, "owner": owner, "until": now + seconds, "now": now}
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO leases (name, owner, until) VALUES (:name, :owner, :until) "
+                "ON CONFLICT (name) DO NOTHING",
+                values,
             )
-            taken = conn.execute(
-                "UPDATE leases SET owner = ?, until = ? "
-                "WHERE name = ? AND (owner = ? OR until < ?)",
-                (owner, now + seconds, name, owner, now),
-            ).rowcount
+            taken = tx.execute(
+                "UPDATE leases SET owner = :owner, until = :until "
+                "WHERE name = :name AND (owner = :owner OR until < :now)",
+                values,
+            )
         return bool(taken)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_connected(dbapi_connection: Any, _record: Any) -> None:
+    # isolation_level=None: the driver issues no BEGIN of its own; _sqlite_begin does.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    # Reads begin DEFERRED (a snapshot, no lock); writes take the write lock up front.
+    write = conn.get_execution_options().get("atelier_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

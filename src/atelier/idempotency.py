@@ -8,7 +8,6 @@ responses are kept: a request that failed charged nothing, and sending it again 
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -59,24 +58,32 @@ class IdempotencyKeys:
 
     def claim(self, user_id: str, key: str, request_hash: str) -> Claim:
         now = time.time()
-        with self.db.transaction() as conn:
-            row = conn.execute(
-                "SELECT request_hash, state, status, content_type, body, created "
-                "FROM idempotency_keys WHERE user_id = ? AND key = ?",
-                (user_id, key),
-            ).fetchone()
-            if row is not None and _expired(row, now, self.abandoned_after_seconds):
-                conn.execute(
-                    "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?", (user_id, key)
-                )
-                row = None
-            if row is None:
-                conn.execute(
-                    "INSERT INTO idempotency_keys (user_id, key, request_hash, state, created) "
-                    "VALUES (?, ?, ?, 'running', ?)",
-                    (user_id, key, request_hash, now),
-                )
+        values = {
+            "user_id": user_id, "key": key, "request_hash": request_hash, "now": now,
+            "expired": now - KEY_TTL_SECONDS, "abandoned": now - self.abandoned_after_seconds,
+        }  # fmt: skip
+        with self.db.transaction() as tx:
+            # A key past its 24 hours, or still 'running' long after its process died, is free.
+            tx.execute(
+                "DELETE FROM idempotency_keys WHERE user_id = :user_id AND key = :key "
+                "AND (created < :expired OR (state = 'running' AND created < :abandoned))",
+                values,
+            )
+            # Of two requests with one key at once, exactly one inserts: it runs.
+            if tx.execute(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, state, created) "
+                "VALUES (:user_id, :key, :request_hash, 'running', :now) "
+                "ON CONFLICT (user_id, key) DO NOTHING",
+                values,
+            ):
                 return Claim("run")
+            row = tx.row(
+                "SELECT request_hash, state, status, content_type, body "
+                "FROM idempotency_keys WHERE user_id = :user_id AND key = :key",
+                values,
+            )
+        if row is None:  # the other request failed and gave the key up just now
+            return Claim("wait")
         if row["request_hash"] != request_hash:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used with a different request in the last 24 hours; "
@@ -88,29 +95,30 @@ class IdempotencyKeys:
         return Claim("replay", StoredResponse(row["status"], row["content_type"], row["body"]))
 
     def finish(self, user_id: str, key: str, response: StoredResponse) -> None:
-        with self.db.transaction() as conn:
-            conn.execute(
-                "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?, "
-                "body = ? WHERE user_id = ? AND key = ?",
-                (response.status, response.content_type, response.body, user_id, key),
-            )
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE idempotency_keys SET state = 'done', status = :status, "
+                "content_type = :content_type, body = :body "
+                "WHERE user_id = :user_id AND key = :key",
+                {
+                    "status": response.status, "content_type": response.content_type,
+                    "body": response.body, "user_id": user_id, "key": key,
+                },
+            )  # fmt: skip
 
     def release(self, user_id: str, key: str) -> None:
         """Give the key up (the request failed): the next request with it runs again."""
-        with self.db.transaction() as conn:
-            conn.execute(
-                "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND state = 'running'",
-                (user_id, key),
+        with self.db.transaction() as tx:
+            tx.execute(
+                "DELETE FROM idempotency_keys "
+                "WHERE user_id = :user_id AND key = :key AND state = 'running'",
+                {"user_id": user_id, "key": key},
             )
 
     def sweep(self, now: float | None = None) -> int:
         """Delete keys older than 24 hours; returns how many went."""
         cutoff = (time.time() if now is None else now) - KEY_TTL_SECONDS
-        with self.db.transaction() as conn:
-            cursor = conn.execute("DELETE FROM idempotency_keys WHERE created < ?", (cutoff,))
-            return cursor.rowcount
-
-
-def _expired(row: sqlite3.Row, now: float, abandoned_after: float) -> bool:
-    age = now - row["created"]
-    return age > KEY_TTL_SECONDS or (row["state"] == "running" and age > abandoned_after)
+        with self.db.transaction() as tx:
+            return tx.execute(
+                "DELETE FROM idempotency_keys WHERE created < :cutoff", {"cutoff": cutoff}
+            )

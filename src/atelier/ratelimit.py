@@ -1,6 +1,6 @@
 """Per-user rate limit on images: a sliding window of what each user asked for, kept in the
 database so that every server process on it counts against the same window, exactly (each
-check-and-count is one write transaction, which the database serialises)."""
+check-and-count is one write transaction, serialised per user by the database)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from atelier.database import Database
 from atelier.errors import RateLimited
 
 # The user's events still in the window, oldest first.
-_WINDOW = "SELECT at, images FROM rate_events WHERE user_id = ? AND at > ? ORDER BY at"
+_WINDOW = "SELECT at, images FROM rate_events WHERE user_id = :user_id AND at > :start ORDER BY at"
 
 
 class ImageRateLimiter:
@@ -32,19 +32,18 @@ class ImageRateLimiter:
 
     def _take(self, user_id: str, images: int, now: float | None, count: bool) -> None:
         now = time.time() if now is None else now  # wall time: shared by every process
+        values = {"user_id": user_id, "start": now - self.window, "now": now, "images": images}
         if not count:  # a look only: no write lock
-            self._refuse_if_full(self.db.query(_WINDOW, (user_id, now - self.window)), images, now)
+            self._refuse_if_full(self.db.query(_WINDOW, values), images, now)
             return
-        with self.db.transaction() as conn:
-            conn.execute(
-                "DELETE FROM rate_events WHERE user_id = ? AND at <= ?",
-                (user_id, now - self.window),
-            )
-            events = conn.execute(_WINDOW, (user_id, now - self.window)).fetchall()
+        with self.db.transaction() as tx:
+            tx.lock_user(user_id)  # one count at a time per user, across every process
+            tx.execute("DELETE FROM rate_events WHERE user_id = :user_id AND at <= :start", values)
+            events = tx.rows(_WINDOW, values)
             self._refuse_if_full(events, images, now)
-            conn.execute(
-                "INSERT INTO rate_events (user_id, at, images) VALUES (?, ?, ?)",
-                (user_id, now, images),
+            tx.execute(
+                "INSERT INTO rate_events (user_id, at, images) VALUES (:user_id, :now, :images)",
+                values,
             )
 
     def _refuse_if_full(self, events: Sequence[Any], images: int, now: float) -> None:
@@ -59,8 +58,8 @@ class ImageRateLimiter:
     def sweep(self, now: float | None = None) -> int:
         """Forget events older than the window (of users who have not asked since)."""
         cutoff = (time.time() if now is None else now) - self.window
-        with self.db.transaction() as conn:
-            return conn.execute("DELETE FROM rate_events WHERE at <= ?", (cutoff,)).rowcount
+        with self.db.transaction() as tx:
+            return tx.execute("DELETE FROM rate_events WHERE at <= :cutoff", {"cutoff": cutoff})
 
     def _retry_after(self, events: Sequence[Any], excess: int, now: float) -> int:
         # The earliest moment enough of the window's images have aged out.

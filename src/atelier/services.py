@@ -24,6 +24,7 @@ from atelier.idempotency import IdempotencyKeys
 from atelier.inputs import ImageInputs
 from atelier.jobs import Jobs
 from atelier.metrics import Metrics
+from atelier.migrations import ensure_current
 from atelier.palettes import ColorOptimizer
 from atelier.prices import Prices
 from atelier.prompting import PromptService, create_enhancer
@@ -61,7 +62,8 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     metrics = Metrics()
-    db = Database(settings.database_path)
+    db = Database(settings.database)
+    ensure_current(db)  # an empty database is created; an older schema stops here
     ledger = Ledger(db, settings.hold_lease_seconds)
     prices = Prices(settings.prices)
     secret = (

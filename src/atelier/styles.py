@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
+from sqlalchemy.engine import RowMapping
 
 from atelier import catalog
 from atelier.catalog import ImageLimits
@@ -201,7 +201,7 @@ def _rgb(values: Sequence[int]) -> RGB:
     return (int(r), int(g), int(b))
 
 
-def _style(row: sqlite3.Row) -> Style:
+def _style(row: RowMapping) -> Style:
     palette = tuple(_rgb(c) for c in json.loads(row["palette"]))
     options: dict[str, Any] = json.loads(row["options"] or "{}")
     background = options.get("background_color")
@@ -327,15 +327,18 @@ class StyleLibrary:
                 key = f"{style.id}/{i}.{extension}"
                 self.files.put(key, data, _MEDIA_TYPES[extension])
                 written.append(key)
-            with self.db.transaction() as conn:
-                conn.execute(
+            with self.db.transaction() as tx:
+                tx.execute(
                     "INSERT INTO styles (id, user_id, style, palette, images, created, substyle, "
-                    "is_private, model, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        style.id, user_id, style.style, json.dumps(style.palette), style.images,
-                        style.created, style.substyle, int(style.is_private), style.model,
-                        json.dumps(style.options),
-                    ),
+                    "is_private, model, options) VALUES (:id, :user_id, :style, :palette, "
+                    ":images, :created, :substyle, :is_private, :model, :options)",
+                    {
+                        "id": style.id, "user_id": user_id, "style": style.style,
+                        "palette": json.dumps(style.palette), "images": style.images,
+                        "created": style.created, "substyle": style.substyle,
+                        "is_private": int(style.is_private), "model": style.model,
+                        "options": json.dumps(style.options),
+                    },
                 )  # fmt: skip
         except BaseException:
             for key in written:
@@ -404,8 +407,8 @@ class StyleLibrary:
         if basic is not None:
             return basic
         row = self.db.query_one(
-            "SELECT * FROM styles WHERE id = ? AND (user_id = ? OR is_private = 0)",
-            (style_id, user_id),
+            "SELECT * FROM styles WHERE id = :id AND (user_id = :user_id OR is_private = 0)",
+            {"id": style_id, "user_id": user_id},
         )
         if row is None:
             # Another user's private style is reported exactly like a missing one.
@@ -414,7 +417,8 @@ class StyleLibrary:
 
     def list(self, user_id: str) -> list[Style]:
         rows = self.db.query(
-            "SELECT * FROM styles WHERE user_id = ? ORDER BY created, id", (user_id,)
+            "SELECT * FROM styles WHERE user_id = :user_id ORDER BY created, id",
+            {"user_id": user_id},
         )
         return [_style(row) for row in rows]
 
@@ -426,10 +430,11 @@ class StyleLibrary:
             raise Forbidden(
                 "basic styles are shared by every user and cannot be deleted", "style_id"
             )
-        with self.db.transaction() as conn:
-            deleted = conn.execute(
-                "DELETE FROM styles WHERE id = ? AND user_id = ?", (style_id, user_id)
-            ).rowcount
+        with self.db.transaction() as tx:
+            deleted = tx.execute(
+                "DELETE FROM styles WHERE id = :id AND user_id = :user_id",
+                {"id": style_id, "user_id": user_id},
+            )
         if not deleted:
             raise NotFound(f"no style with id {style_id}", param="style_id")
         for key, _ in list(self.files.listing(f"{style_id}/")):

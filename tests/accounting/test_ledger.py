@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from atelier.database import Database
 from atelier.errors import InsufficientCredits
 
 
-def test_hold_charge_release(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
+def test_hold_charge_release(database: Database) -> None:
+    db = database
     accounts, ledger = Accounts(db), Ledger(db)
     user = accounts.create_user("a@example.com", credits=100)
     with ledger.charged(user.id, 60, "test"):
@@ -39,8 +38,10 @@ def test_hold_charge_release(tmp_path: Path) -> None:
     assert accounts.by_id(user.id).credits == 40
 
 
-def test_only_holds_whose_lease_ran_out_are_released_by_other_processes(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
+def test_only_holds_whose_lease_ran_out_are_released_by_other_processes(
+    database: Database,
+) -> None:
+    db = database
     accounts = Accounts(db)
     user = accounts.create_user("a@example.com", "A", 100)
     first, second = Ledger(db, lease_seconds=60), Ledger(db, lease_seconds=60)
@@ -56,8 +57,8 @@ def test_only_holds_whose_lease_ran_out_are_released_by_other_processes(tmp_path
     assert accounts.by_id(user.id).credits == 100
 
 
-def test_one_process_at_a_time_holds_a_lease(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
+def test_one_process_at_a_time_holds_a_lease(database: Database) -> None:
+    db = database
     assert db.take_lease("sweep", "a", 10, now=0)
     assert not db.take_lease("sweep", "b", 10, now=5)
     assert db.take_lease("sweep", "a", 10, now=5)  # renewed by its holder, until 15

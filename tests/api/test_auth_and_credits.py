@@ -9,7 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import openai
 import pytest
 
-from tests.conftest import InProcess, Server, error_of, run_cli
+from tests.conftest import InProcess, Server, both_backends, error_of, run_cli
+
+# Tokens and credit rules on both back-ends: SQLite and PostgreSQL.
+in_process = both_backends
 
 
 def test_users_me(in_process: InProcess) -> None:

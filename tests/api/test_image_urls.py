@@ -9,7 +9,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import InProcess, error_of, fetch, in_process_app
+from tests.conftest import InProcess, both_backends, error_of, fetch, in_process_app
+
+# Signed URLs on both back-ends: SQLite + a folder, PostgreSQL + S3.
+in_process = both_backends
 
 
 def make_image(server: InProcess, token: str) -> str:

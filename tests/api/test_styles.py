@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import sqlite3
 import struct
 import uuid
 import zlib
@@ -21,12 +20,23 @@ from PIL import Image
 
 from atelier.accounting.accounts import Accounts
 from atelier.accounting.ledger import Ledger
-from atelier.database import Database
-from atelier.errors import InvalidRequest, NotFound
+from atelier.database import sqlite_url
+from atelier.errors import InvalidRequest
 from atelier.fetching import ImageFetcher
 from atelier.inputs import ImageInputs
+from atelier.storage.blobs import LocalBlobStore
 from atelier.styles import StyleLibrary
-from tests.conftest import InProcess, Server, error_of, png_bytes
+from tests.conftest import (
+    InProcess,
+    Server,
+    both_backends,
+    error_of,
+    open_database,
+    png_bytes,
+)
+
+# Styles and their reference files on both back-ends: SQLite + a folder, PostgreSQL + S3.
+in_process = both_backends
 
 
 def create_style(
@@ -74,8 +84,11 @@ def test_list_get_delete_and_ownership(in_process: InProcess, local: httpx.Clien
     created = create_style(local, [("file", png_bytes())], style="vector_illustration")
     assert created.status_code == 200, created.text
     style_id = created.json()["id"]
-    stored = list((in_process.data_dir / "styles" / style_id).iterdir())
-    assert stored and all(path.stat().st_mode & 0o777 == 0o600 for path in stored)
+    files = in_process.app.state.services.styles.files  # a folder, or S3
+    assert list(files.listing(f"{style_id}/"))
+    if isinstance(files, LocalBlobStore):
+        stored = list((in_process.data_dir / "styles" / style_id).iterdir())
+        assert all(path.stat().st_mode & 0o777 == 0o600 for path in stored)
 
     listed = local.get("/v1/styles").json()["styles"]
     assert [s["id"] for s in listed] == [style_id]
@@ -98,6 +111,7 @@ def test_list_get_delete_and_ownership(in_process: InProcess, local: httpx.Clien
     assert local.delete(f"/v1/styles/{style_id}").status_code == 200
     assert local.get(f"/v1/styles/{style_id}").status_code == 404
     assert local.get("/v1/styles").json() == {"styles": []}
+    assert list(files.listing(f"{style_id}/")) == []
 
 
 def huge_png(width: int, height: int) -> bytes:
@@ -398,41 +412,8 @@ def test_basic_styles_are_listed_and_usable_by_everyone(
         assert other.get("/v1/styles").json() == {"styles": []}
 
 
-def test_old_data_dirs_get_the_new_style_columns(tmp_path: Path) -> None:
-    path = tmp_path / "atelier.sqlite3"
-    old = sqlite3.connect(path)
-    old.executescript(
-        """
-        CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT,
-            credits INTEGER NOT NULL CHECK (credits >= 0), created REAL NOT NULL);
-        CREATE TABLE styles (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
-            style TEXT NOT NULL, palette TEXT NOT NULL, images INTEGER NOT NULL,
-            created REAL NOT NULL);
-        INSERT INTO users VALUES ('u1', 'a@example.com', NULL, 100, 0);
-        INSERT INTO styles VALUES ('s1', 'u1', 'icon', '[[1, 2, 3]]', 1, 1700000000.5);
-        """
-    )
-    old.close()
-    db = Database(path)
-    Database(path)  # a second start finds nothing to add
-    fetcher = ImageFetcher(frozenset(), 1024, 1.0)
-    library = StyleLibrary(
-        db, tmp_path / "styles", Ledger(db), 40, 1024, ImageInputs(fetcher, 1024)
-    )
-    (style,) = library.list("u1")
-    assert (style.id, style.style, style.palette, style.is_private) == (
-        "s1",
-        "icon",
-        ((1, 2, 3),),
-        True,
-    )
-    assert style.creation_time == "2023-11-14T22:13:20Z"
-    with pytest.raises(NotFound):
-        library.get("u2", "s1")
-
-
 def test_inline_styles_from_style_references_are_stored_without_a_charge(tmp_path: Path) -> None:
-    db = Database(tmp_path / "atelier.sqlite3")
+    db = open_database(sqlite_url(tmp_path / "atelier.sqlite3"))
     user = Accounts(db).create_user("inline@example.com", None, 100)
     limit = 5 * 1024 * 1024
     fetcher = ImageFetcher(frozenset(), limit, 1.0)

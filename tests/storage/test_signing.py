@@ -12,22 +12,24 @@ from atelier.errors import Forbidden, NotFound
 from atelier.storage.signing import UrlSigner, shared_secret
 
 
-def test_one_key_for_every_server_on_the_database(tmp_path: Path) -> None:
-    secret = shared_secret(Database(tmp_path / "db.sqlite3"))
+def test_one_key_for_every_server_on_the_database(database: Database) -> None:
+    secret = shared_secret(database)
     # Another process on the same database (a replica, a restart) gets the same key.
-    assert shared_secret(Database(tmp_path / "db.sqlite3")) == secret and len(secret) == 64
+    assert shared_secret(Database(database.url)) == secret and len(secret) == 64
 
 
-def test_a_data_dir_made_before_keeps_its_key_file_s_key(tmp_path: Path) -> None:
+def test_a_data_dir_made_before_keeps_its_key_file_s_key(
+    tmp_path: Path, database: Database
+) -> None:
     (tmp_path / "secret.key").write_text("ab" * 32 + "\n")
-    db = Database(tmp_path / "db.sqlite3")
+    db = database
     assert shared_secret(db, legacy_file=tmp_path / "secret.key") == b"ab" * 32
     (tmp_path / "secret.key").unlink()
     assert shared_secret(db, legacy_file=tmp_path / "secret.key") == b"ab" * 32
 
 
-def test_sign_and_verify(tmp_path: Path) -> None:
-    secret = shared_secret(Database(tmp_path / "db.sqlite3"))
+def test_sign_and_verify(database: Database) -> None:
+    secret = shared_secret(database)
     signer = UrlSigner(secret, "https://img.example.com")
     url = signer.url("abc.png", 1000)
     assert url.startswith("https://img.example.com/images/abc.png?")

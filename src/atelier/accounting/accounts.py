@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
 
 from atelier.database import Database
 from atelier.errors import Conflict, InvalidRequest, Unauthorized, UserNotFound
@@ -31,7 +33,7 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: RowMapping) -> User:
     return User(id=row["id"], email=row["email"], name=row["name"], credits=row["credits"])
 
 
@@ -46,50 +48,52 @@ class Accounts:
             raise InvalidRequest("credits must be zero or more", param="credits")
         user_id = str(uuid.uuid4())
         try:
-            with self.db.transaction() as conn:
-                conn.execute(
-                    "INSERT INTO users (id, email, name, credits, created) VALUES (?, ?, ?, ?, ?)",
-                    (user_id, email, name, credits, time.time()),
-                )
-        except sqlite3.IntegrityError:
+            with self.db.transaction() as tx:
+                tx.execute(
+                    "INSERT INTO users (id, email, name, credits, created) "
+                    "VALUES (:id, :email, :name, :credits, :now)",
+                    {"id": user_id, "email": email, "name": name, "credits": credits,
+                     "now": time.time()},
+                )  # fmt: skip
+        except sa.exc.IntegrityError:
             raise Conflict(f"a user with e-mail {email} already exists", param="email") from None
         return User(user_id, email, name, credits)
 
     def by_email(self, email: str) -> User:
-        row = self.db.query_one("SELECT * FROM users WHERE email = ?", (email,))
+        row = self.db.query_one("SELECT * FROM users WHERE email = :email", {"email": email})
         if row is None:
             raise UserNotFound(f"no user with e-mail {email}", param="email")
         return _user(row)
 
     def by_id(self, user_id: str) -> User:
-        row = self.db.query_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        row = self.db.query_one("SELECT * FROM users WHERE id = :id", {"id": user_id})
         if row is None:
             raise UserNotFound(f"no user with id {user_id}")
         return _user(row)
 
     def create_token(self, user_id: str) -> str:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO tokens (hash, user_id, created) VALUES (?, ?, ?)",
-                (_hash_token(token), user_id, time.time()),
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO tokens (hash, user_id, created) VALUES (:hash, :user_id, :now)",
+                {"hash": _hash_token(token), "user_id": user_id, "now": time.time()},
             )
         return token
 
     def revoke_token(self, token: str) -> None:
-        with self.db.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE tokens SET revoked = ? WHERE hash = ? AND revoked IS NULL",
-                (time.time(), _hash_token(token)),
+        with self.db.transaction() as tx:
+            revoked = tx.execute(
+                "UPDATE tokens SET revoked = :now WHERE hash = :hash AND revoked IS NULL",
+                {"now": time.time(), "hash": _hash_token(token)},
             )
-        if cursor.rowcount == 0:
+        if not revoked:
             raise UserNotFound("no active token matches", param="token")
 
     def authenticate(self, token: str) -> User:
         row = self.db.query_one(
             "SELECT users.* FROM tokens JOIN users ON users.id = tokens.user_id "
-            "WHERE tokens.hash = ? AND tokens.revoked IS NULL",
-            (_hash_token(token),),
+            "WHERE tokens.hash = :hash AND tokens.revoked IS NULL",
+            {"hash": _hash_token(token)},
         )
         if row is None:
             raise Unauthorized("the API token is unknown or revoked")

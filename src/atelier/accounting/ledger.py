@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 import uuid
@@ -10,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from atelier.database import Database
+from atelier.database import Database, Transaction
 from atelier.errors import InsufficientCredits, InvalidRequest, UserNotFound
 
 
@@ -44,43 +43,48 @@ class Ledger:
 
     def check(self, user_id: str, units: int) -> None:
         """Raise InsufficientCredits now if the balance is below ``units`` (takes nothing)."""
-        row = self.db.query_one("SELECT credits FROM users WHERE id = ?", (user_id,))
+        row = self.db.query_one("SELECT credits FROM users WHERE id = :id", {"id": user_id})
         balance = row["credits"] if row else 0
         if balance < units:
             raise InsufficientCredits(_short_of(units, balance))
 
     def hold(self, user_id: str, units: int, reason: str) -> Hold:
         hold = Hold(str(uuid.uuid4()), user_id, units)
-        with self.db.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE users SET credits = credits - ? WHERE id = ? AND credits >= ?",
-                (units, user_id, units),
+        with self.db.transaction() as tx:
+            taken = tx.execute(
+                "UPDATE users SET credits = credits - :units WHERE id = :id AND credits >= :units",
+                {"units": units, "id": user_id},
             )
-            if cursor.rowcount == 0:
-                row = conn.execute("SELECT credits FROM users WHERE id = ?", (user_id,)).fetchone()
+            if not taken:
+                row = tx.row("SELECT credits FROM users WHERE id = :id", {"id": user_id})
                 balance = row["credits"] if row else 0
                 raise InsufficientCredits(_short_of(units, balance))
             now = time.time()
-            conn.execute(
+            tx.execute(
                 "INSERT INTO ledger (id, user_id, units, reason, state, created, owner, "
-                "lease_until) VALUES (?, ?, ?, ?, 'held', ?, ?, ?)",
-                (hold.id, user_id, units, reason, now, self.owner, now + self.lease_seconds),
-            )
+                "lease_until) VALUES (:id, :user_id, :units, :reason, 'held', :now, :owner, "
+                ":lease_until)",
+                {
+                    "id": hold.id, "user_id": user_id, "units": units, "reason": reason,
+                    "now": now, "owner": self.owner, "lease_until": now + self.lease_seconds,
+                },
+            )  # fmt: skip
         with self._open_lock:
             self._open.add(hold.id)
         return hold
 
     def charge(self, hold: Hold) -> None:
-        with self.db.transaction() as conn:
-            conn.execute(
-                "UPDATE ledger SET state = 'charged', settled = ? WHERE id = ? AND state = 'held'",
-                (time.time(), hold.id),
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE ledger SET state = 'charged', settled = :now "
+                "WHERE id = :id AND state = 'held'",
+                {"now": time.time(), "id": hold.id},
             )
         self._settled(hold.id)
 
     def release(self, hold: Hold) -> None:
-        with self.db.transaction() as conn:
-            self._release(conn, hold.id)
+        with self.db.transaction() as tx:
+            self._release(tx, hold.id)
         self._settled(hold.id)
 
     def release_open(self) -> int:
@@ -88,9 +92,9 @@ class Ledger:
         did not finish); a job that ends later finds its hold released and charges nothing."""
         with self._open_lock:
             ids, self._open = list(self._open), set()
-        with self.db.transaction() as conn:
+        with self.db.transaction() as tx:
             for hold_id in ids:
-                self._release(conn, hold_id)
+                self._release(tx, hold_id)
         return len(ids)
 
     def _settled(self, hold_id: str) -> None:
@@ -98,19 +102,27 @@ class Ledger:
             self._open.discard(hold_id)
 
     @staticmethod
-    def _release(conn: sqlite3.Connection, hold_id: str) -> None:
-        row = conn.execute(
-            "SELECT user_id, units FROM ledger WHERE id = ? AND state = 'held'", (hold_id,)
-        ).fetchone()
-        if row is None:  # already settled: releasing twice must not refund twice
-            return
-        conn.execute(
-            "UPDATE users SET credits = credits + ? WHERE id = ?", (row["units"], row["user_id"])
+    def _release(tx: Transaction, hold_id: str, lease_expired_at: float | None = None) -> bool:
+        """Release one hold that is still held (and, given ``lease_expired_at``, whose lease
+        ended before then); whether it did.
+
+        One conditional UPDATE settles the hold: of two processes releasing (or charging) the
+        same hold at once, exactly one changes it, so it is never refunded twice."""
+        only_expired = "" if lease_expired_at is None else (
+            " AND (lease_until IS NULL OR lease_until < :expired)"
+        )  # fmt: skip
+        row = tx.row(
+            "UPDATE ledger SET state = 'released', settled = :now "
+            f"WHERE id = :id AND state = 'held'{only_expired} RETURNING user_id, units",
+            {"now": time.time(), "id": hold_id, "expired": lease_expired_at},
         )
-        conn.execute(
-            "UPDATE ledger SET state = 'released', settled = ? WHERE id = ?",
-            (time.time(), hold_id),
+        if row is None:  # already settled
+            return False
+        tx.execute(
+            "UPDATE users SET credits = credits + :units WHERE id = :id",
+            {"units": row["units"], "id": row["user_id"]},
         )
+        return True
 
     def renew_leases(self, now: float | None = None) -> int:
         """Extend the lease of every hold this process still has open; returns how many."""
@@ -119,10 +131,10 @@ class Ledger:
             ids = list(self._open)
         if not ids:
             return 0
-        with self.db.transaction() as conn:
-            conn.executemany(
-                "UPDATE ledger SET lease_until = ? WHERE id = ? AND state = 'held'",
-                [(now + self.lease_seconds, hold_id) for hold_id in ids],
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE ledger SET lease_until = :until WHERE id = :id AND state = 'held'",
+                [{"until": now + self.lease_seconds, "id": hold_id} for hold_id in ids],
             )
         return len(ids)
 
@@ -130,16 +142,15 @@ class Ledger:
         """Give back holds whose lease ran out: their process died mid-request (a live one
         renews its leases). Another process's live holds are never touched."""
         now = time.time() if now is None else now
-        with self.db.transaction() as conn:
-            rows = conn.execute(
+        with self.db.transaction() as tx:
+            rows = tx.rows(
                 "SELECT id FROM ledger WHERE state = 'held' "
-                "AND (lease_until IS NULL OR lease_until < ?)",
-                (now,),
+                "AND (lease_until IS NULL OR lease_until < :now)",
+                {"now": now},
             )
-            ids = [r["id"] for r in rows]
-            for hold_id in ids:
-                self._release(conn, hold_id)
-        return len(ids)
+            # Re-checked per hold (in _release): another process may settle one meanwhile.
+            released = [r["id"] for r in rows if self._release(tx, r["id"], now)]
+        return len(released)
 
     @contextmanager
     def charged(self, user_id: str, units: int, reason: str) -> Iterator[Hold]:
@@ -155,18 +166,19 @@ class Ledger:
     def add_credits(self, user_id: str, units: int) -> int:
         if units <= 0:
             raise InvalidRequest("the amount must be a positive number of units", param="amount")
-        with self.db.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE users SET credits = credits + ? WHERE id = ?", (units, user_id)
+        with self.db.transaction() as tx:
+            row = tx.row(
+                "UPDATE users SET credits = credits + :units WHERE id = :id RETURNING credits",
+                {"units": units, "id": user_id},
             )
-            if cursor.rowcount == 0:
+            if row is None:
                 raise UserNotFound(f"no user with id {user_id}")
-            conn.execute(
+            now = time.time()
+            tx.execute(
                 "INSERT INTO ledger (id, user_id, units, reason, state, created, settled) "
-                "VALUES (?, ?, ?, 'top-up', 'credited', ?, ?)",
-                (str(uuid.uuid4()), user_id, units, time.time(), time.time()),
+                "VALUES (:id, :user_id, :units, 'top-up', 'credited', :now, :now)",
+                {"id": str(uuid.uuid4()), "user_id": user_id, "units": units, "now": now},
             )
-            row = conn.execute("SELECT credits FROM users WHERE id = ?", (user_id,)).fetchone()
         return int(row["credits"])
 
 

@@ -81,18 +81,22 @@ class ImageStore:
         stored = StoredImage(image_id, image.extension, expires)
         # The row first: a crash after it leaves a row whose image is missing (a 404 until the
         # sweep takes the row), never bytes that no row accounts for.
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO images (id, user_id, extension, created, expires) VALUES (?,?,?,?,?)",
-                (image_id, user_id, image.extension, now, stored.expires),
-            )
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO images (id, user_id, extension, created, expires) "
+                "VALUES (:id, :user_id, :extension, :now, :expires)",
+                {
+                    "id": image_id, "user_id": user_id, "extension": image.extension,
+                    "now": now, "expires": stored.expires,
+                },
+            )  # fmt: skip
         try:
             self.blobs.put(
                 _key(image_id, image.extension), image.data, MEDIA_TYPES[image.extension]
             )
         except BaseException:
-            with self.db.transaction() as conn:
-                conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
+            with self.db.transaction() as tx:
+                tx.execute("DELETE FROM images WHERE id = :id", {"id": image_id})
             raise
         return stored
 
@@ -117,8 +121,9 @@ class ImageStore:
     def read_own(self, user_id: str, image_id: str, param: str) -> tuple[bytes, str]:
         """The bytes and extension of one of ``user_id``'s live images; anyone else's is 404."""
         row = self.db.query_one(
-            "SELECT extension FROM images WHERE id = ? AND user_id = ? AND expires >= ?",
-            (image_id, user_id, time.time()),
+            "SELECT extension FROM images WHERE id = :id AND user_id = :user_id "
+            "AND expires >= :now",
+            {"id": image_id, "user_id": user_id, "now": time.time()},
         )
         data = None if row is None else self.blobs.get(_key(image_id, row["extension"]))
         if row is None or data is None:
@@ -127,23 +132,23 @@ class ImageStore:
 
     def delete(self, image_id: str) -> None:
         """Delete one image now, whatever its expiry (an operator's or owner's decision)."""
-        row = self.db.query_one("SELECT extension FROM images WHERE id = ?", (image_id,))
+        row = self.db.query_one("SELECT extension FROM images WHERE id = :id", {"id": image_id})
         if row is None:
             raise NotFound(f"no image with id {image_id}", param="id")
         self.blobs.delete(_key(image_id, row["extension"]))
-        with self.db.transaction() as conn:
-            conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM images WHERE id = :id", {"id": image_id})
 
     def sweep(self, now: float | None = None) -> int:
         """Delete every image whose expiry has passed; returns how many went. At most once an
         hour (and at the first sweep) it also deletes what a crash left behind."""
         now = time.time() if now is None else now
-        rows = self.db.query("SELECT id, extension FROM images WHERE expires < ?", (now,))
+        rows = self.db.query("SELECT id, extension FROM images WHERE expires < :now", {"now": now})
         for row in rows:
             self.blobs.delete(_key(row["id"], row["extension"]))
         if rows:
-            with self.db.transaction() as conn:
-                conn.executemany("DELETE FROM images WHERE id = ?", [(r["id"],) for r in rows])
+            with self.db.transaction() as tx:
+                tx.execute("DELETE FROM images WHERE id = :id", [{"id": r["id"]} for r in rows])
             log.info("swept %d expired images", len(rows))
         if now - self._last_leftover_scan >= LEFTOVER_SCAN_SECONDS:
             self._last_leftover_scan = now
@@ -175,7 +180,10 @@ class ImageStore:
         listed = sorted(ids)
         for start in range(0, len(listed), 500):  # SQLite caps the parameters of one query
             batch = listed[start : start + 500]
-            marks = ",".join("?" * len(batch))
-            rows = self.db.query(f"SELECT id FROM images WHERE id IN ({marks})", tuple(batch))
+            marks = ", ".join(f":id{i}" for i in range(len(batch)))
+            rows = self.db.query(
+                f"SELECT id FROM images WHERE id IN ({marks})",
+                {f"id{i}": image_id for i, image_id in enumerate(batch)},
+            )
             known.update(row["id"] for row in rows)
         return known

@@ -24,15 +24,15 @@ def shared_secret(db: Database, legacy_file: Path | None = None) -> bytes:
             candidate = legacy_file.read_text().strip()
         else:
             candidate = secrets.token_hex(32)
-        with db.transaction() as conn:
-            # OR IGNORE: another replica starting at the same moment may have put its key first.
-            conn.execute(
-                "INSERT OR IGNORE INTO server_secrets (name, value) VALUES ('url_signing', ?)",
-                (candidate,),
+        with db.transaction() as tx:
+            # DO NOTHING: another replica starting at the same moment may have put its key first.
+            tx.execute(
+                "INSERT INTO server_secrets (name, value) VALUES ('url_signing', :value) "
+                "ON CONFLICT (name) DO NOTHING",
+                {"value": candidate},
             )
-            row = conn.execute(
-                "SELECT value FROM server_secrets WHERE name = 'url_signing'"
-            ).fetchone()
+            row = tx.row("SELECT value FROM server_secrets WHERE name = 'url_signing'")
+    assert row is not None
     return str(row["value"]).encode()
 
 
