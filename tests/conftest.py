@@ -298,8 +298,11 @@ class S3:
 @pytest.fixture(scope="session")
 def s3() -> Iterator[S3]:
     """moto's S3 server on a free port, reached through boto3 exactly as AWS is."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per S3 request
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

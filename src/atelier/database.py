@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
 Params = Mapping[str, Any]
+# The first half of the two-number advisory locks of Transaction.serialise (any fixed number).
+_SERIALISE_SPACE = 7245
 
 
 def sqlite_url(path: Path) -> str:
@@ -40,9 +42,9 @@ class Transaction:
     """One open transaction. Statements are SQL text with ``:name`` parameters, written once
     for every back-end (the SQL both SQLite and PostgreSQL speak)."""
 
-    def __init__(self, conn: sa.Connection, lock_rows: bool) -> None:
+    def __init__(self, conn: sa.Connection, advisory_locks: bool) -> None:
         self._conn = conn
-        self._lock_rows = lock_rows
+        self._advisory_locks = advisory_locks
 
     def execute(self, sql: str, params: Params | Sequence[Params] | None = None) -> int:
         """Run a statement (or one per parameter set); returns the rows it changed."""
@@ -55,12 +57,18 @@ class Transaction:
     def row(self, sql: str, params: Params | None = None) -> RowMapping | None:
         return self._conn.execute(_statement(sql), params or {}).mappings().first()
 
-    def lock_user(self, user_id: str) -> None:
-        """Serialise this transaction with every other that locks ``user_id``: what a
-        read-then-write sequence per user (the rate limit's count) needs. SQLite's write
-        transactions are serial already; PostgreSQL locks the user's row."""
-        if self._lock_rows:
-            self.execute("SELECT id FROM users WHERE id = :id FOR UPDATE", {"id": user_id})
+    def serialise(self, key: str) -> None:
+        """Serialise this transaction with every other that serialises on ``key`` until it
+        ends: what a read-then-write sequence (the rate limit's count of a user) needs.
+
+        SQLite's write transactions are serial already. PostgreSQL takes an advisory lock on
+        the key's hash, not a row lock: a row lock on the user would also wait for, and
+        deadlock with, the key-share locks every insert of a row referencing the user takes."""
+        if self._advisory_locks:
+            self.execute(
+                "SELECT pg_advisory_xact_lock(:space, hashtext(:key))",
+                {"space": _SERIALISE_SPACE, "key": key},
+            )
 
 
 class Database:
@@ -69,7 +77,7 @@ class Database:
     SQLite (the default, a file in the data dir) runs in WAL mode, and its write transactions
     take the write lock up front (BEGIN IMMEDIATE), so that read-then-write sequences of
     concurrent requests cannot interleave. PostgreSQL runs at READ COMMITTED: statements that
-    must not interleave are single conditional UPDATEs/DELETEs, or lock the user's row first.
+    must not interleave are single conditional UPDATEs/DELETEs, or serialise on a key first.
     The schema is Alembic's (``atelier.migrations``), not made here."""
 
     def __init__(self, url: str | sa.URL) -> None:
@@ -98,7 +106,7 @@ class Database:
         with self.engine.connect() as conn:
             conn = conn.execution_options(atelier_write=True)
             with conn.begin():
-                yield Transaction(conn, lock_rows=self.dialect != "sqlite")
+                yield Transaction(conn, advisory_locks=self.dialect == "postgresql")
 
     def query(self, sql: str, params: Params | None = None) -> list[RowMapping]:
         with self.engine.connect() as conn:

@@ -37,8 +37,9 @@ class ImageRateLimiter:
             self._refuse_if_full(self.db.query(_WINDOW, values), images, now)
             return
         with self.db.transaction() as tx:
-            tx.lock_user(user_id)  # one count at a time per user, across every process
-            tx.execute("DELETE FROM rate_events WHERE user_id = :user_id AND at <= :start", values)
+            # One count at a time per user, across every process. Events out of the window are
+            # left to the sweep: deleting them here too would contend with its deletes.
+            tx.serialise(f"rate:{user_id}")
             events = tx.rows(_WINDOW, values)
             self._refuse_if_full(events, images, now)
             tx.execute(

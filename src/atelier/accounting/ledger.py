@@ -92,8 +92,10 @@ class Ledger:
         did not finish); a job that ends later finds its hold released and charges nothing."""
         with self._open_lock:
             ids, self._open = list(self._open), set()
-        with self.db.transaction() as tx:
-            for hold_id in ids:
+        for hold_id in ids:
+            # A transaction each: one holding many ledger rows while it waits for a balance
+            # could deadlock with a request settling one of those holds.
+            with self.db.transaction() as tx:
                 self._release(tx, hold_id)
         return len(ids)
 
@@ -142,15 +144,18 @@ class Ledger:
         """Give back holds whose lease ran out: their process died mid-request (a live one
         renews its leases). Another process's live holds are never touched."""
         now = time.time() if now is None else now
-        with self.db.transaction() as tx:
-            rows = tx.rows(
-                "SELECT id FROM ledger WHERE state = 'held' "
-                "AND (lease_until IS NULL OR lease_until < :now)",
-                {"now": now},
-            )
-            # Re-checked per hold (in _release): another process may settle one meanwhile.
-            released = [r["id"] for r in rows if self._release(tx, r["id"], now)]
-        return len(released)
+        rows = self.db.query(
+            "SELECT id FROM ledger WHERE state = 'held' "
+            "AND (lease_until IS NULL OR lease_until < :now)",
+            {"now": now},
+        )
+        released = 0
+        for row in rows:
+            # A transaction each (see release_open), re-checking the lease: its process may
+            # have renewed it or settled the hold meanwhile.
+            with self.db.transaction() as tx:
+                released += self._release(tx, row["id"], now)
+        return released
 
     @contextmanager
     def charged(self, user_id: str, units: int, reason: str) -> Iterator[Hold]:
