@@ -2,7 +2,9 @@
 
 Run with `make bench`. Prints generations/s and p50/p99 latency at concurrency 8 for 1024x1024
 PNG (a) through a live server over HTTP and (b) engine+encode called in this process, plus
-/healthz requests/s, and the server overhead ratio (target: HTTP costs <= 10% more than (b)).
+/healthz requests/s, and the server overhead ratio (target: HTTP costs <= 10% more than (b));
+the latency of one generation on PostgreSQL + S3 vs SQLite + a local folder (target <= 1.2);
+and `serve --workers 2` vs `--workers 1`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import boto3
 import httpx
 from harness import live_server, percentile
 
@@ -95,10 +98,75 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=8731)
     parser.add_argument("--workers-only", action="store_true", help="only --workers 2 vs 1")
+    parser.add_argument(
+        "--backends-only", action="store_true", help="only PostgreSQL + S3 vs SQLite + folder"
+    )
     args = parser.parse_args()
+    if args.backends_only:
+        backends(args)
+        return
     if not args.workers_only:
         overhead(args)
+        backends(args)
     workers(args)
+
+
+def backends(args: argparse.Namespace) -> None:
+    """One 1024x1024 preview generation at a time on SQLite + a local folder and on PostgreSQL
+    + S3 (moto's server), the two servers running side by side and asked in turn."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    from atelier.testing import postgres
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per S3 request
+
+    pg = postgres.start()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port + 10, verbose=False)
+    moto.start()
+    s3 = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{args.port + 10}", "AWS_ACCESS_KEY_ID": "bench",
+          "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1"}  # fmt: skip
+    boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                 aws_access_key_id="bench", aws_secret_access_key="bench",
+                 ).create_bucket(Bucket="bench")  # fmt: skip
+    shared = {**s3, "ATELIER_DATABASE_URL": pg.new_database(),
+              "ATELIER_STORAGE_URL": "s3://bench/atelier"}  # fmt: skip
+    latencies: dict[str, list[float]] = {"sqlite+local": [], "postgresql+s3": []}
+    try:
+        with (
+            live_server(args.port + 20) as local,
+            live_server(args.port + 21, extra_env=shared) as remote,
+        ):
+            servers = {"sqlite+local": local, "postgresql+s3": remote}
+            clients = {
+                name: httpx.Client(base_url=server.url, timeout=120,
+                                   headers={"Authorization": f"Bearer {server.token}"})
+                for name, server in servers.items()
+            }  # fmt: skip
+            for i in range(-4, args.requests // 2):  # the first four of each: warm-up
+                for name, client in clients.items():
+                    body = {
+                        "prompt": PROMPTS[i % len(PROMPTS)],
+                        "random_seed": i + 4,
+                        "style": "any",
+                    }
+                    start = time.perf_counter()
+                    client.post("/v1/images/generations", json=body).raise_for_status()
+                    if i >= 0:
+                        latencies[name].append(time.perf_counter() - start)
+    finally:
+        moto.stop()
+        pg.stop()
+    print("1024x1024 preview generation, one at a time, the two servers asked in turn:")
+    p50 = {}
+    for name, values in latencies.items():
+        p50[name] = percentile(values, 0.5)
+        print(f"  {name:<16} p50 {1000 * p50[name]:7.1f} ms   p90 "
+              f"{1000 * percentile(values, 0.9):7.1f} ms   (n={len(values)})")  # fmt: skip
+    ratio = p50["postgresql+s3"] / p50["sqlite+local"]
+    verdict = "OK" if ratio <= 1.2 else "OVER TARGET"
+    print(f"PostgreSQL + S3 vs SQLite + local: p50 latency x{ratio:.2f} (target <= 1.2): {verdict}")
 
 
 def workers(args: argparse.Namespace) -> None:

@@ -31,11 +31,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def live_server(port: int, workers: int = 1) -> Iterator[LiveServer]:
+def live_server(
+    port: int, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """``extra_env``: more ATELIER_* (and AWS_*) settings, e.g. another database or store."""
     with TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         env = {**os.environ, "ATELIER_RATE_LIMIT_IMAGES": "1000000", "ATELIER_BOOTSTRAP_EMAIL": "",
-               "ATELIER_WORKERS": str(workers)}  # fmt: skip
+               "ATELIER_WORKERS": str(workers), **(extra_env or {})}  # fmt: skip
         process = subprocess.Popen(
             [sys.executable, "-m", "atelier", "serve", "--data-dir", str(data_dir),
              "--port", str(port), "--log-level", "warning"],
@@ -52,7 +55,8 @@ def live_server(port: int, workers: int = 1) -> Iterator[LiveServer]:
                     if time.monotonic() > deadline or process.poll() is not None:
                         raise SystemExit("the server did not start") from None
                     time.sleep(0.05)
-            accounts = Accounts(Database(sqlite_url(data_dir / "atelier.sqlite3")))
+            database = env.get("ATELIER_DATABASE_URL") or sqlite_url(data_dir / "atelier.sqlite3")
+            accounts = Accounts(Database(database))
             user = accounts.create_user("bench@example.com", credits=10**12)
             yield LiveServer(url, accounts.create_token(user.id), process.pid)
         finally:
