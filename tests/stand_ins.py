@@ -5,9 +5,41 @@ output: the real models' output is tested in tests/tools and tests/api/test_tool
 
 from __future__ import annotations
 
+import threading
+import time
+
 from PIL import Image
 
+from atelier.engines.base import Artifact, GenerationSpec
+from atelier.engines.preview import PreviewEngine
 from atelier.tools.base import Matting, Upscaling
+
+_lock = threading.Lock()
+_counts = {"started": 0, "running": 0}
+
+
+class SlowEngine(PreviewEngine):
+    """The preview engine, slowed down by the seconds a prompt "sleep N" ends with, counting
+    the jobs it started and those running (GET /v1/models shows them): an engine of the tests'
+    own (ATELIER_ENGINE=tests.stand_ins:SlowEngine) for queues, time limits and crashes."""
+
+    name = "slow"
+
+    def generate(self, spec: GenerationSpec) -> list[Artifact]:
+        with _lock:
+            _counts["started"] += 1
+            _counts["running"] += 1
+        try:
+            words = spec.prompt.split()
+            time.sleep(float(words[-1]) if words[0] == "sleep" else 0)
+            return super().generate(spec)
+        finally:
+            with _lock:
+                _counts["running"] -= 1
+
+    def stats(self) -> dict[str, object]:
+        with _lock:
+            return dict(_counts)
 
 
 class HalfMatting(Matting):

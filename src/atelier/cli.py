@@ -94,6 +94,12 @@ def main() -> None:
     "--workers", type=int, envvar="ATELIER_WORKERS", help="Server processes on one port (1)"
 )
 @click.option("--migrate", is_flag=True, help="Upgrade the database's schema first if it is older")
+@click.option(
+    "--ray",
+    "ray_address",
+    envvar="ATELIER_RAY_ADDRESS",
+    help="Run engines and tools on this Ray cluster's Serve (local: start one here)",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     data_dir: Path | None,
@@ -103,6 +109,7 @@ def serve(
     engine: str | None,
     workers: int | None,
     migrate: bool,
+    ray_address: str | None,
     log_level: str,
 ) -> None:
     """Start the HTTP server."""
@@ -113,7 +120,7 @@ def serve(
 
     settings = _settings(
         data_dir=data_dir, host=host, port=port, public_url=public_url, engine=engine,
-        workers=workers,
+        workers=workers, ray_address=ray_address,
     )  # fmt: skip
     if migrate:
         _database(settings, migrate=True).close()
@@ -133,6 +140,11 @@ def serve(
         # process only supervises them, so the app checked above is let go.
         del app
         target = "atelier.app:app_from_environment"
+        if settings.ray_address == "local":
+            # The workers join the Ray instance this process started, not one each.
+            from atelier.ray_serve.clients import cluster_address
+
+            settings = settings.model_copy(update={"ray_address": cluster_address()})
         os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()
     uvicorn.run(
         target,

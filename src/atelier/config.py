@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +12,12 @@ from atelier.fetching import parse_allow_entry
 
 MB = 1024 * 1024
 YEAR = 365 * 24 * 3600
+# The Ray Serve deployments of ATELIER_RAY_ADDRESS, and the options each may be given.
+RAY_DEPLOYMENTS = ("generation", "matting", "upscaling", "erasing")
+RAY_DEPLOYMENT_OPTIONS = frozenset(
+    {"num_replicas", "autoscaling_config", "max_ongoing_requests", "max_queued_requests",
+     "ray_actor_options"}
+)  # fmt: skip
 MAX_CREDITS = 10**15  # far beyond any balance; keeps sums within SQLite's 64-bit integers
 # The checkout atelier runs from (src/atelier/config.py is two levels below it): where `make`
 # puts model files, so that they are found whatever the server's working directory is.
@@ -109,6 +115,24 @@ class Settings(BaseSettings):
         100, gt=0, le=1_000_000, description="Images per user per window"
     )
     rate_limit_window_seconds: float = Field(60.0, gt=0, le=86400)
+
+    ray_address: str | None = Field(
+        None,
+        description="Run the engine and tools as Ray Serve deployments on this Ray cluster "
+        "(an address ray.init takes, e.g. auto or head:6379; local: start one here); "
+        "default: in this process",
+    )
+    ray_app: str = Field(
+        "atelier",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Name of the Serve application holding the deployments (two atelier "
+        "set-ups may share one cluster under two names)",
+    )
+    ray_deployments: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Ray Serve options per deployment (generation, matting, upscaling, "
+        "erasing): num_replicas, autoscaling_config, max_ongoing_requests, ray_actor_options",
+    )
 
     engine_workers: int = Field(
         16, ge=1, le=1024, description="Generation and edit jobs run at once (their own threads)"
@@ -220,6 +244,25 @@ class Settings(BaseSettings):
                 "database_url must be sqlite:///path or postgresql+psycopg://user:pass@host/db"
             )
         return url or None
+
+    @field_validator("ray_deployments")
+    @classmethod
+    def _ray_deployments_are_known(
+        cls, deployments: dict[str, dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
+        for name, options in deployments.items():
+            if name not in RAY_DEPLOYMENTS:
+                raise ValueError(
+                    f"ray_deployments: no deployment {name!r}; they are "
+                    + ", ".join(RAY_DEPLOYMENTS)
+                )
+            unknown = set(options) - RAY_DEPLOYMENT_OPTIONS
+            if unknown:
+                raise ValueError(
+                    f"ray_deployments.{name}: unknown options {sorted(unknown)}; known: "
+                    + ", ".join(sorted(RAY_DEPLOYMENT_OPTIONS))
+                )
+        return deployments
 
     @field_validator("storage_url")
     @classmethod

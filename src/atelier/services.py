@@ -11,12 +11,7 @@ from atelier.database import Database
 from atelier.delivery import Deliveries
 from atelier.editing import ImageEditor
 from atelier.engines.base import GenerationEngine
-from atelier.engines.registry import (
-    create_engine,
-    create_eraser,
-    create_matting,
-    create_upscaler,
-)
+from atelier.engines.registry import open_engines
 from atelier.fetching import ImageFetcher
 from atelier.finishing import Finishing
 from atelier.generation import ImageGenerator
@@ -84,7 +79,8 @@ def build_services(settings: Settings) -> Services:
     )
     inputs = ImageInputs(fetcher, settings.max_upload_bytes)
     # Models load lazily on first use: start-up stays fast and unused tools cost no memory.
-    upscaler = create_upscaler(settings)
+    engines = open_engines(settings)
+    upscaler = engines.upscaling
     rate_limiter = ImageRateLimiter(
         db, settings.rate_limit_images, settings.rate_limit_window_seconds
     )
@@ -104,11 +100,11 @@ def build_services(settings: Settings) -> Services:
         settings.max_style_upload_bytes,
         inputs,
     )
-    engine = create_engine(settings)
+    engine = engines.generation
     metrics.watch_engine(engine)
     generator = ImageGenerator(engine, styles, prices, deliveries, inputs)
-    remover = create_matting(settings)
-    toolbox = Toolbox(prices, deliveries, inputs, remover, upscaler, create_eraser(settings))
+    remover = engines.matting
+    toolbox = Toolbox(prices, deliveries, inputs, remover, upscaler, engines.erasing)
     editor = ImageEditor(generator, engine, prices, deliveries, store, inputs, remover)
     return Services(
         settings=settings,

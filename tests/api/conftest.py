@@ -11,46 +11,14 @@ import pytest
 
 from tests.conftest import Server, free_port
 
-# An engine of the test's own (ATELIER_ENGINE="module:Class"): the preview engine, slowed down
-# by the number of seconds a prompt ends with, counting the jobs it started.
-SLOW_ENGINE = """
-import threading
-import time
-
-from atelier.engines.preview import PreviewEngine
-
-_lock = threading.Lock()
-_counts = {"started": 0, "running": 0}
-
-
-class SlowEngine(PreviewEngine):
-    name = "slow"
-
-    def generate(self, spec):
-        with _lock:
-            _counts["started"] += 1
-            _counts["running"] += 1
-        try:
-            words = spec.prompt.split()
-            time.sleep(float(words[-1]) if words[0] == "sleep" else 0)
-            return super().generate(spec)
-        finally:
-            with _lock:
-                _counts["running"] -= 1
-
-    def stats(self):
-        with _lock:
-            return dict(_counts)
-"""
 WORKERS = 8
 
 
 def start_slow_server(root: Path, **env: str) -> Server:
-    """A live server whose engine is SlowEngine, with ``env`` on top of the defaults below."""
-    (root / "slow_engine.py").write_text(SLOW_ENGINE)
+    """A live server whose engine is tests.stand_ins.SlowEngine (slow on request), with ``env``
+    on top of the defaults below."""
     defaults = {
-        "ATELIER_ENGINE": "slow_engine:SlowEngine",
-        "PYTHONPATH": str(root),
+        "ATELIER_ENGINE": "tests.stand_ins:SlowEngine",
         "ATELIER_ENGINE_WORKERS": str(WORKERS),
         "ATELIER_JOB_TIMEOUT_SECONDS": "3",
         "ATELIER_USER_JOBS": "64",  # one user floods the pools in test_jobs

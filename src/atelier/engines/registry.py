@@ -4,6 +4,7 @@ path names one of your own."""
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from atelier.config import Settings
@@ -85,3 +86,32 @@ def create_eraser(settings: Settings) -> Erasing:
     cls = _resolve(settings.eraser_engine, ERASERS, Erasing, "eraser engine")
     eraser: Erasing = cls.from_settings(settings)
     return eraser
+
+
+@dataclass(frozen=True)
+class Engines:
+    """The generation engine and the tools one server works with."""
+
+    generation: GenerationEngine
+    matting: Matting
+    upscaling: Upscaling
+    erasing: Erasing
+
+
+def open_engines(settings: Settings) -> Engines:
+    """Built in this process (the default), or, with ``settings.ray_address``, the Ray Serve
+    deployments of that cluster behind the same contracts."""
+    if settings.ray_address:
+        try:
+            from atelier.ray_serve.clients import connect
+        except ImportError as exc:
+            raise UnknownEngine(
+                f"ray_address is set but Ray is not installed ({exc.name}); install atelier[ray]"
+            ) from exc
+        return connect(settings)
+    return Engines(
+        create_engine(settings),
+        create_matting(settings),
+        create_upscaler(settings),
+        create_eraser(settings),
+    )

@@ -1,0 +1,232 @@
+"""The API side of the Ray mode: a generation engine and tools whose work runs on Ray Serve
+replicas, behind the same contracts (GenerationEngine, Matting, Upscaling, Erasing) as the
+in-process ones, so that nothing above them changes."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+import ray
+from PIL import Image
+from ray import serve
+
+from atelier import catalog
+from atelier.catalog import Model
+from atelier.config import RAY_DEPLOYMENTS, Settings
+from atelier.engines.base import Artifact, EditSpec, GenerationEngine, GenerationSpec
+from atelier.engines.registry import Engines
+from atelier.errors import AtelierError
+from atelier.jobs import check_cancelled
+from atelier.ray_serve.payloads import (
+    artifact_from,
+    edit_payload,
+    image_from,
+    image_payload,
+    spec_payload,
+)
+from atelier.tools.base import Erasing, Matting, Upscaling
+
+log = logging.getLogger(__name__)
+
+# How often a waiting job looks whether it was cancelled (client gone, time limit).
+POLL_SECONDS = 0.1
+RETRY_AFTER_SECONDS = 5
+DEPLOYMENTS = RAY_DEPLOYMENTS
+TOOLS = DEPLOYMENTS[1:]
+# Each deployment's options unless ATELIER_RAY_DEPLOYMENTS says otherwise.
+DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
+    "generation": {"max_ongoing_requests": 32, "ray_actor_options": {"num_cpus": 1}},
+    **{tool: {"max_ongoing_requests": 8, "ray_actor_options": {"num_cpus": 1}} for tool in TOOLS},
+}
+
+
+class EngineUnavailable(AtelierError):
+    """The engine replica died (or none is running) and a second try failed too."""
+
+    status = 503
+    code = "engine_unavailable"
+    retry_after = RETRY_AFTER_SECONDS
+
+
+def _dead_replica_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [ray.exceptions.RayActorError]
+    for name in ("DeploymentUnavailableError", "ReplicaUnavailableError"):
+        found = getattr(serve.exceptions, name, None)
+        if isinstance(found, type):
+            errors.append(found)
+    return tuple(errors)
+
+
+def _wait(response: Any) -> Any:
+    """The result of a DeploymentResponse; cancels it when the job is cancelled meanwhile."""
+    while True:
+        try:
+            check_cancelled()
+        except BaseException:
+            response.cancel()
+            raise
+        try:
+            return response.result(timeout_s=POLL_SECONDS)
+        except TimeoutError:
+            continue
+
+
+def call(what: str, send: Callable[[], Any]) -> Any:
+    """Send a request (``send`` makes the DeploymentResponse) and wait for its result. When its
+    replica dies, nothing was delivered yet (delivery follows the result), so it is sent once
+    more, to whichever replica the router picks; a second failure is a 503."""
+    for attempt in (1, 2):
+        try:
+            return _wait(send())
+        except _dead_replica_errors() as exc:
+            if attempt == 2:
+                raise EngineUnavailable(
+                    f"the {what} engine is unavailable (its replica stopped); retry shortly"
+                ) from exc
+            log.warning("%s replica failed (%s); retrying once", what, type(exc).__name__)
+    raise AssertionError("unreachable")
+
+
+def _replicas(app: str, deployment: str) -> dict[str, int]:
+    """Replica counts by state, from the Serve controller (empty when it cannot answer)."""
+    try:
+        status = serve.status().applications[app].deployments[deployment]
+        return {str(state): int(count) for state, count in status.replica_states.items()}
+    except Exception:  # a stats reading must not fail a request
+        return {}
+
+
+class RayGenerationEngine(GenerationEngine):
+    """The generation engine of the deployment "generation", reached through its handle."""
+
+    def __init__(self, handle: Any, app: str, described: dict[str, Any]) -> None:
+        self._handle = handle
+        self._app = app
+        self.name = str(described["name"])
+        self.description = f"{described['description']} (on Ray Serve)"
+        self.renders = frozenset(described["renders"])
+        self._serving: dict[str, str | None] = described["serving"]
+
+    def serving_id(self, model: Model) -> str | None:
+        return self._serving.get(model.id)
+
+    def generate(self, spec: GenerationSpec) -> list[Artifact]:
+        payloads = call("generation", lambda: self._handle.generate.remote(spec_payload(spec)))
+        return [artifact_from(payload) for payload in payloads]
+
+    def edit(self, spec: EditSpec) -> list[Image.Image]:
+        payloads = call("generation", lambda: self._handle.edit.remote(edit_payload(spec)))
+        return [image_from(payload) for payload in payloads]
+
+    def stats(self) -> dict[str, object]:
+        try:
+            numbers: dict[str, object] = self._handle.stats.remote().result(timeout_s=2)
+        except Exception as exc:  # shown, not raised: /v1/models and /metrics stay up
+            numbers = {"error": type(exc).__name__}
+        return {**numbers, "ray_replicas": _replicas(self._app, "generation")}
+
+
+class _RemoteTool:
+    kind: str
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Any:
+        raise TypeError("a tool on Ray Serve is made by atelier.ray_serve.clients.connect")
+
+    def _run(self, method: str, *images: Image.Image, **options: Any) -> Image.Image:
+        payloads = [image_payload(image) for image in images]
+        result = call(self.kind, lambda: self._handle.call.remote(method, payloads, options))
+        return image_from(result)
+
+
+class RayMatting(_RemoteTool, Matting):
+    kind = "matting"
+
+    def alpha(self, image: Image.Image) -> Image.Image:
+        return self._run("alpha", image)
+
+    def remove(self, image: Image.Image) -> Image.Image:
+        return self._run("remove", image)
+
+
+class RayUpscaling(_RemoteTool, Upscaling):
+    kind = "upscaling"
+
+    def crisp(self, image: Image.Image, scale: int = 2) -> Image.Image:
+        return self._run("crisp", image, scale=scale)
+
+    def creative(self, image: Image.Image) -> Image.Image:
+        return self._run("creative", image)
+
+
+class RayErasing(_RemoteTool, Erasing):
+    kind = "erasing"
+
+    def erase(self, image: Image.Image, mask: Image.Image) -> Image.Image:
+        return self._run("erase", image, mask)
+
+
+def start_ray(address: str) -> None:
+    """Join the Ray cluster at ``address`` ("local": start one on this machine)."""
+    if ray.is_initialized():
+        return
+    if address == "local":
+        # Logical CPUs: enough for one replica of each deployment even on a small machine.
+        ray.init(num_cpus=max(4, os.cpu_count() or 1), include_dashboard=False)
+    else:
+        ray.init(address=address)
+
+
+def deploy(settings: Settings) -> None:
+    """Run the application of every deployment (one, ``settings.ray_app``, so that they are
+    deployed and start together) unless the cluster runs it already."""
+    from atelier.ray_serve.deployments import GenerationReplica, ToolReplica
+
+    serve.start(proxy_location="Disabled")  # no HTTP ingress: the API processes are it
+    if settings.ray_app in serve.status().applications:
+        return
+    # The replicas build their engines as in-process ones are built: from the same settings.
+    replica_settings = settings.model_copy(update={"ray_address": None}).model_dump_json()
+
+    def options(deployment: str) -> dict[str, Any]:
+        chosen = {**DEFAULT_OPTIONS[deployment], **settings.ray_deployments.get(deployment, {})}
+        if "autoscaling_config" in chosen:
+            chosen.pop("num_replicas", None)
+        return {"name": deployment, **chosen}
+
+    tools = {
+        tool: ToolReplica.options(**options(tool)).bind(replica_settings, tool)  # type: ignore[attr-defined]
+        for tool in TOOLS
+    }
+    # The generation deployment is the application's ingress; the tools are bound into it as
+    # arguments, which is how Serve learns to deploy them with it.
+    app = GenerationReplica.options(**options("generation")).bind(replica_settings, **tools)  # type: ignore[attr-defined]
+    serve.run(app, name=settings.ray_app, route_prefix=None)
+    log.info("deployed %s on Ray Serve", ", ".join(DEPLOYMENTS))
+
+
+def connect(settings: Settings) -> Engines:
+    """The engine and tools on the Ray cluster of ``settings.ray_address``, deploying what is
+    missing there first."""
+    assert settings.ray_address
+    start_ray(settings.ray_address)
+    deploy(settings)
+    handles = {d: serve.get_deployment_handle(d, app_name=settings.ray_app) for d in DEPLOYMENTS}
+    described = handles["generation"].describe.remote(list(catalog.MODELS)).result()
+    return Engines(
+        generation=RayGenerationEngine(handles["generation"], settings.ray_app, described),
+        matting=RayMatting(handles["matting"]),
+        upscaling=RayUpscaling(handles["upscaling"]),
+        erasing=RayErasing(handles["erasing"]),
+    )
+
+
+def cluster_address() -> str:
+    """The address of the cluster this process joined (for worker processes to join it too)."""
+    return str(ray.get_runtime_context().gcs_address)

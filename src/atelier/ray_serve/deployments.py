@@ -1,0 +1,85 @@
+"""The Ray Serve deployments: one for the generation engine, one per tool. Each replica builds
+its engine or tool from the same settings the API processes have, exactly as an in-process one
+is built, and runs the work in threads, so that concurrent requests from every API process
+reach the engine together (its batcher groups them as in-process)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from ray import serve
+
+from atelier.config import Settings
+from atelier.engines.registry import create_engine, create_eraser, create_matting, create_upscaler
+from atelier.ray_serve.payloads import (
+    Payload,
+    artifact_payload,
+    edit_from,
+    image_from,
+    image_payload,
+    spec_from,
+)
+
+# The methods each tool deployment serves: those of its interface in tools/base.py.
+TOOL_METHODS: dict[str, frozenset[str]] = {
+    "matting": frozenset({"alpha", "remove"}),
+    "upscaling": frozenset({"crisp", "creative"}),
+    "erasing": frozenset({"erase"}),
+}
+_TOOL_FACTORIES = {
+    "matting": create_matting,
+    "upscaling": create_upscaler,
+    "erasing": create_eraser,
+}
+
+
+class _Replica:
+    async def pid(self) -> int:
+        """The replica's process (tests kill it to see a replica die mid-job)."""
+        return os.getpid()
+
+
+@serve.deployment
+class GenerationReplica(_Replica):
+    def __init__(self, settings_json: str, **tools: Any) -> None:
+        # ``tools``: handles of the tool deployments of the same application (unused here).
+        self.engine = create_engine(Settings.model_validate_json(settings_json))
+
+    async def describe(self, model_ids: list[str]) -> dict[str, Any]:
+        from atelier import catalog
+
+        engine = self.engine
+        serving = {model: engine.serving_id(catalog.MODELS[model]) for model in model_ids}
+        return {
+            "name": engine.name,
+            "description": engine.description,
+            "renders": sorted(engine.renders),
+            "serving": serving,
+        }
+
+    async def generate(self, spec: Payload) -> list[Payload]:
+        artifacts = await asyncio.to_thread(self.engine.generate, spec_from(spec))
+        return [artifact_payload(artifact) for artifact in artifacts]
+
+    async def edit(self, spec: Payload) -> list[Payload]:
+        images = await asyncio.to_thread(self.engine.edit, edit_from(spec))
+        return [image_payload(image) for image in images]
+
+    async def stats(self) -> dict[str, object]:
+        return {**self.engine.stats(), "replica_pid": os.getpid()}
+
+
+@serve.deployment
+class ToolReplica(_Replica):
+    def __init__(self, settings_json: str, kind: str) -> None:
+        self.kind = kind
+        self.tool = _TOOL_FACTORIES[kind](Settings.model_validate_json(settings_json))
+
+    async def call(self, method: str, images: list[Payload], options: dict[str, Any]) -> Payload:
+        if method not in TOOL_METHODS[self.kind]:
+            raise ValueError(f"the {self.kind} deployment has no method {method!r}")
+        opened = [image_from(image) for image in images]
+        result = await asyncio.to_thread(getattr(self.tool, method), *opened, **options)
+        return image_payload(result)
