@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: an unpinned one would pull the newest CUDA build (gigabytes).
 	$(PY) -m pip install --quiet 'torch==$(TORCH)'
-	$(PY) -m pip install --quiet -e '.[dev,diffusion]'
+	$(PY) -m pip install --quiet -e '.[dev,diffusion,ray]'
 	touch $(STAMP)
 
 $(ISNET): scripts/fetch_isnet.py
