@@ -4,6 +4,7 @@ limit."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -14,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import wait_until
+from tests.api.conftest import metric, wait_until
 from tests.conftest import Server, fetch, free_port, png_bytes
-from tests.ray_serve.conftest import ray_env
+from tests.ray_serve.conftest import SMALL, ray_env
 
 PRICE = 40
 
@@ -125,3 +126,33 @@ def test_two_api_processes_batch_together_on_one_engine_replica(
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_client_that_leaves_cancels_its_queued_work(ray_cluster: str, tmp_path: Path) -> None:
+    # One request at a time on the replica: the second waits in Serve's queue.
+    generation = {"max_ongoing_requests": 1, "ray_actor_options": {"num_cpus": 0.1}}
+    deployments = {**SMALL, "generation": generation}
+    env = ray_env(
+        ray_cluster, "one-at-a-time", ATELIER_ENGINE="tests.stand_ins:SlowEngine",
+        ATELIER_RAY_DEPLOYMENTS=json.dumps(deployments),
+    )  # fmt: skip
+    server = start(tmp_path, env)
+    try:
+        token = server.create_user(credits=1000)[0]
+        handle = replica("one-at-a-time")
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(
+                server.http(token).post, "/v1/images/generations", json={"prompt": "sleep 4"}
+            )
+            # Running in the API process, so sent to the replica first (Serve's router keeps
+            # the order). Not asked of the replica: a question would queue behind the job.
+            wait_until(lambda: metric(server, "atelier_jobs_running", pool="engine") == 1)
+            with pytest.raises(httpx.ReadTimeout):  # the client gives up while queued
+                server.http(token).post(
+                    "/v1/images/generations", json={"prompt": "sleep 4"}, timeout=0.5
+                )
+            assert first.result().status_code == 200
+        wait_until(lambda: server.balance(token) == 1000 - PRICE)  # the second's hold released
+        assert handle.stats.remote().result()["started"] == 1  # and its work never started
+    finally:
+        server.stop()
