@@ -36,6 +36,7 @@ lint: install
 bench: install
 	$(PY) bench/bench_generation.py
 	$(PY) bench/bench_tools.py
+	$(PY) bench/bench_ray.py
 
 # Diffusion throughput, plain diffusers vs atelier's engine: full-size on a GPU, tiny on a CPU.
 bench-gpu: install
