@@ -58,3 +58,17 @@ def test_tools_on_ray_give_what_they_give_in_process(preview_on_ray: Engines) ->
 
 def _same(a: Image.Image, b: Image.Image) -> bool:
     return a.mode == b.mode and a.size == b.size and a.tobytes() == b.tobytes()
+
+
+def test_a_serve_config_builds_the_same_application(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a RayService's serveConfigV2 imports: the settings come from its runtime_env.
+    from ray.serve import Application
+
+    from atelier.ray_serve.deployments import application
+
+    monkeypatch.setenv("ATELIER_RAY_DEPLOYMENTS", '{"generation": {"num_replicas": 3}}')
+    built = application({})
+    assert isinstance(built, Application)
+    monkeypatch.setenv("ATELIER_RAY_DEPLOYMENTS", '{"painting": {}}')
+    with pytest.raises(ValueError, match="no deployment 'painting'"):
+        application({})

@@ -142,14 +142,14 @@ def test_a_client_that_leaves_cancels_its_queued_work(ray_cluster: str, tmp_path
         handle = replica("one-at-a-time")
         with ThreadPoolExecutor(1) as pool:
             first = pool.submit(
-                server.http(token).post, "/v1/images/generations", json={"prompt": "sleep 4"}
+                server.http(token).post, "/v1/images/generations", json={"prompt": "sleep 2.5"}
             )
             # Running in the API process, so sent to the replica first (Serve's router keeps
             # the order). Not asked of the replica: a question would queue behind the job.
             wait_until(lambda: metric(server, "atelier_jobs_running", pool="engine") == 1)
             with pytest.raises(httpx.ReadTimeout):  # the client gives up while queued
                 server.http(token).post(
-                    "/v1/images/generations", json={"prompt": "sleep 4"}, timeout=0.5
+                    "/v1/images/generations", json={"prompt": "sleep 2.5"}, timeout=0.5
                 )
             assert first.result().status_code == 200
         wait_until(lambda: server.balance(token) == 1000 - PRICE)  # the second's hold released
