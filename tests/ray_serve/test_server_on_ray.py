@@ -156,3 +156,25 @@ def test_a_client_that_leaves_cancels_its_queued_work(ray_cluster: str, tmp_path
         assert handle.stats.remote().result()["started"] == 1  # and its work never started
     finally:
         server.stop()
+
+
+def test_two_workers_on_ray_serve_and_stop_cleanly(
+    ray_cluster: str, slow_on_ray: Server, tmp_path: Path
+) -> None:
+    # Each worker builds its app inside its event loop and joins the cluster there; SIGTERM
+    # still reaches the server's own graceful shutdown, not Ray's handler.
+    env = ray_env(ray_cluster, "slow", ATELIER_ENGINE="tests.stand_ins:SlowEngine")
+    server = Server(tmp_path / "data", free_port(), env, args=("--workers", "2"))
+    server.start()
+    token = server.create_user(credits=1000)[0]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: generate_one(server, token), range(4)))
+    assert answers == [200] * 4 and server.balance(token) == 1000 - 4 * PRICE
+    assert server.process is not None
+    server.process.terminate()
+    assert server.process.wait(timeout=30) == 0
+    assert "Traceback" not in server.log
+
+
+def generate_one(server: Server, token: str) -> int:
+    return server.http(token).post("/v1/images/generations", json={"prompt": "x"}).status_code

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -35,12 +37,6 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.1
 RETRY_AFTER_SECONDS = 5
 DEPLOYMENTS = RAY_DEPLOYMENTS
-TOOLS = DEPLOYMENTS[1:]
-# Each deployment's options unless ATELIER_RAY_DEPLOYMENTS says otherwise.
-DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
-    "generation": {"max_ongoing_requests": 32, "ray_actor_options": {"num_cpus": 1}},
-    **{tool: {"max_ongoing_requests": 8, "ray_actor_options": {"num_cpus": 1}} for tool in TOOLS},
-}
 
 
 class EngineUnavailable(AtelierError):
@@ -176,38 +172,28 @@ def start_ray(address: str) -> None:
     """Join the Ray cluster at ``address`` ("local": start one on this machine)."""
     if ray.is_initialized():
         return
+    # Ray's driver takes SIGTERM for itself (it exits at once); the server's own handler,
+    # which lets requests finish and gives back credit holds, is put back.
+    on_sigterm = signal.getsignal(signal.SIGTERM)
     if address == "local":
         # Logical CPUs: enough for one replica of each deployment even on a small machine.
         ray.init(num_cpus=max(4, os.cpu_count() or 1), include_dashboard=False)
     else:
         ray.init(address=address)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def deploy(settings: Settings) -> None:
     """Run the application of every deployment (one, ``settings.ray_app``, so that they are
-    deployed and start together) unless the cluster runs it already."""
-    from atelier.ray_serve.deployments import GenerationReplica, ToolReplica
+    deployed and start together) unless the cluster runs it already (another API process
+    deployed it, or a RayService did from its serve config)."""
+    from atelier.ray_serve.deployments import build_application
 
     serve.start(proxy_location="Disabled")  # no HTTP ingress: the API processes are it
     if settings.ray_app in serve.status().applications:
         return
-    # The replicas build their engines as in-process ones are built: from the same settings.
-    replica_settings = settings.model_copy(update={"ray_address": None}).model_dump_json()
-
-    def options(deployment: str) -> dict[str, Any]:
-        chosen = {**DEFAULT_OPTIONS[deployment], **settings.ray_deployments.get(deployment, {})}
-        if "autoscaling_config" in chosen:
-            chosen.pop("num_replicas", None)
-        return {"name": deployment, **chosen}
-
-    tools = {
-        tool: ToolReplica.options(**options(tool)).bind(replica_settings, tool)  # type: ignore[attr-defined]
-        for tool in TOOLS
-    }
-    # The generation deployment is the application's ingress; the tools are bound into it as
-    # arguments, which is how Serve learns to deploy them with it.
-    app = GenerationReplica.options(**options("generation")).bind(replica_settings, **tools)  # type: ignore[attr-defined]
-    serve.run(app, name=settings.ray_app, route_prefix=None)
+    serve.run(build_application(settings), name=settings.ray_app, route_prefix=None)
     log.info("deployed %s on Ray Serve", ", ".join(DEPLOYMENTS))
 
 
@@ -218,7 +204,11 @@ def connect(settings: Settings) -> Engines:
     start_ray(settings.ray_address)
     deploy(settings)
     handles = {d: serve.get_deployment_handle(d, app_name=settings.ray_app) for d in DEPLOYMENTS}
-    described = handles["generation"].describe.remote(list(catalog.MODELS)).result()
+    # Asked once, at start-up. A worker of `serve --workers N` builds its app inside its event
+    # loop, where Serve refuses blocking waits by default; nothing is served yet to be held up.
+    described = (
+        handles["generation"].describe.remote(list(catalog.MODELS)).result(_skip_asyncio_check=True)
+    )
     return Engines(
         generation=RayGenerationEngine(handles["generation"], settings.ray_app, described),
         matting=RayMatting(handles["matting"]),

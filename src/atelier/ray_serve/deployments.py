@@ -11,7 +11,7 @@ from typing import Any
 
 from ray import serve
 
-from atelier.config import Settings
+from atelier.config import RAY_DEPLOYMENTS, Settings
 from atelier.engines.registry import create_engine, create_eraser, create_matting, create_upscaler
 from atelier.ray_serve.payloads import (
     Payload,
@@ -83,3 +83,40 @@ class ToolReplica(_Replica):
         opened = [image_from(image) for image in images]
         result = await asyncio.to_thread(getattr(self.tool, method), *opened, **options)
         return image_payload(result)
+
+
+# Each deployment's options unless ATELIER_RAY_DEPLOYMENTS says otherwise.
+DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
+    "generation": {"max_ongoing_requests": 32, "ray_actor_options": {"num_cpus": 1}},
+    **{
+        tool: {"max_ongoing_requests": 8, "ray_actor_options": {"num_cpus": 1}}
+        for tool in TOOL_METHODS
+    },
+}
+
+
+def build_application(settings: Settings) -> Any:
+    """The Serve application of every deployment, with the options of ``settings``."""
+    # The replicas build their engines as in-process ones are built: from the same settings.
+    replica_settings = settings.model_copy(update={"ray_address": None}).model_dump_json()
+
+    def options(deployment: str) -> dict[str, Any]:
+        chosen = {**DEFAULT_OPTIONS[deployment], **settings.ray_deployments.get(deployment, {})}
+        if "autoscaling_config" in chosen:
+            chosen.pop("num_replicas", None)
+        return {"name": deployment, **chosen}
+
+    tools = {
+        tool: ToolReplica.options(**options(tool)).bind(replica_settings, tool)  # type: ignore[attr-defined]
+        for tool in RAY_DEPLOYMENTS[1:]
+    }
+    # The generation deployment is the application's ingress; the tools are bound into it as
+    # arguments, which is how Serve learns to deploy them with it.
+    return GenerationReplica.options(**options("generation")).bind(replica_settings, **tools)  # type: ignore[attr-defined]
+
+
+def application(args: dict[str, str]) -> Any:
+    """The application for a Serve config file (a KubeRay RayService's ``serveConfigV2``):
+    ``import_path: atelier.ray_serve.deployments:application``, its settings from the
+    ``ATELIER_*`` variables of its ``runtime_env``; ``args`` are not used."""
+    return build_application(Settings())
