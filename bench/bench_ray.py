@@ -28,6 +28,7 @@ def remote_matting(app: str, replicas: int) -> Matting:
         "generation": {"ray_actor_options": {"num_cpus": 0.1}},
         "upscaling": {"ray_actor_options": {"num_cpus": 0.1}},
         "erasing": {"ray_actor_options": {"num_cpus": 0.1}},
+        "vectorizing": {"ray_actor_options": {"num_cpus": 0.1}},
         "matting": {"num_replicas": replicas, "ray_actor_options": {"num_cpus": 0.5}},
     }
     settings = Settings(ray_address="auto", ray_app=app, ray_deployments=deployments)

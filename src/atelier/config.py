@@ -13,7 +13,7 @@ from atelier.fetching import parse_allow_entry
 MB = 1024 * 1024
 YEAR = 365 * 24 * 3600
 # The Ray Serve deployments of ATELIER_RAY_ADDRESS, and the options each may be given.
-RAY_DEPLOYMENTS = ("generation", "matting", "upscaling", "erasing")
+RAY_DEPLOYMENTS = ("generation", "matting", "upscaling", "erasing", "vectorizing")
 RAY_DEPLOYMENT_OPTIONS = frozenset(
     {"num_replicas", "autoscaling_config", "max_ongoing_requests", "max_queued_requests",
      "ray_actor_options"}
@@ -130,8 +130,9 @@ class Settings(BaseSettings):
     )
     ray_deployments: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="Ray Serve options per deployment (generation, matting, upscaling, "
-        "erasing): num_replicas, autoscaling_config, max_ongoing_requests, ray_actor_options",
+        description="Ray Serve options per deployment (generation, generation-<model> for a "
+        "model of a diffusers map, matting, upscaling, erasing): num_replicas, "
+        "autoscaling_config, max_ongoing_requests, ray_actor_options",
     )
 
     engine_workers: int = Field(
@@ -251,10 +252,12 @@ class Settings(BaseSettings):
         cls, deployments: dict[str, dict[str, Any]]
     ) -> dict[str, dict[str, Any]]:
         for name, options in deployments.items():
-            if name not in RAY_DEPLOYMENTS:
+            # generation-<model>: one model's deployment of a diffusers map.
+            if name not in RAY_DEPLOYMENTS and not name.startswith("generation-"):
                 raise ValueError(
                     f"ray_deployments: no deployment {name!r}; they are "
                     + ", ".join(RAY_DEPLOYMENTS)
+                    + ", and generation-<model> for each model of a diffusers map"
                 )
             unknown = set(options) - RAY_DEPLOYMENT_OPTIONS
             if unknown:

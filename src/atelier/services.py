@@ -104,7 +104,9 @@ def build_services(settings: Settings) -> Services:
     metrics.watch_engine(engine)
     generator = ImageGenerator(engine, styles, prices, deliveries, inputs)
     remover = engines.matting
-    toolbox = Toolbox(prices, deliveries, inputs, remover, upscaler, engines.erasing)
+    toolbox = Toolbox(
+        prices, deliveries, inputs, remover, upscaler, engines.erasing, engines.vectorizing
+    )
     editor = ImageEditor(generator, engine, prices, deliveries, store, inputs, remover)
     return Services(
         settings=settings,

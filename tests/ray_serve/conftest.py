@@ -15,7 +15,14 @@ from atelier.config import RAY_DEPLOYMENTS, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # A small share of the two CPUs for every replica: several applications fit at once.
-SMALL = {name: {"ray_actor_options": {"num_cpus": 0.1}} for name in RAY_DEPLOYMENTS}
+SMALL = {name: {"ray_actor_options": {"num_cpus": 0.05}} for name in RAY_DEPLOYMENTS}
+# For applications whose tests use only the engine: tool deployments with no replica until
+# asked (Serve scales them from zero), so that their start-up costs nothing.
+IDLE = {"min_replicas": 0, "initial_replicas": 0, "max_replicas": 1}
+ENGINE_ONLY = {
+    **SMALL,
+    **{name: {**SMALL[name], "autoscaling_config": IDLE} for name in RAY_DEPLOYMENTS[1:]},
+}
 STAND_INS = {
     "matting_engine": "tests.stand_ins:HalfMatting",
     "upscale_engine": "tests.stand_ins:LanczosUpscaler",
@@ -43,9 +50,9 @@ def ray_cluster() -> Iterator[str]:
 
 def ray_settings(address: str, app: str, **fields: Any) -> Settings:
     """Settings of an API process whose engines are the application ``app`` on Ray."""
-    return Settings(
-        ray_address=address, ray_app=app, ray_deployments=SMALL, **{**STAND_INS, **fields}
-    )
+    return Settings(**{
+        "ray_address": address, "ray_app": app, "ray_deployments": SMALL, **STAND_INS, **fields
+    })  # fmt: skip
 
 
 def ray_env(address: str, app: str, **env: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ import pytest
 
 from tests.api.conftest import metric, wait_until
 from tests.conftest import Server, fetch, free_port, png_bytes
-from tests.ray_serve.conftest import SMALL, ray_env
+from tests.ray_serve.conftest import ENGINE_ONLY, ray_env
 
 PRICE = 40
 
@@ -53,6 +53,11 @@ def test_generations_and_tools_over_http(slow_on_ray: Server) -> None:
         "/v1/images/removeBackground", files={"file": ("a.png", png_bytes(size=(320, 256)))}
     )
     assert removed.status_code == 200, removed.text
+    traced = slow_on_ray.http(token).post(
+        "/v1/images/vectorize", files={"file": ("a.png", png_bytes(size=(320, 256)))}
+    )
+    assert traced.status_code == 200, traced.text
+    assert b"<svg" in fetch(traced.json()["image"]["url"]).content[:300]
     assert slow_on_ray.balance(token) < 1000 - PRICE  # both charged
     models = slow_on_ray.http(token).get("/v1/models").json()["data"]
     assert models[0]["engine_stats"]["ray_replicas"] == {"RUNNING": 1}
@@ -107,6 +112,7 @@ def test_two_api_processes_batch_together_on_one_engine_replica(
         ray_cluster, "batching", ATELIER_ENGINE="diffusers", ATELIER_DIFFUSION_STEPS="1",
         ATELIER_DIFFUSION_MODELS=f'{{"recraftv3": "{tiny_weights}"}}',
         ATELIER_DIFFUSION_BATCH_WAIT_MS="1500", ATELIER_DIFFUSION_MAX_BATCH="4",
+        ATELIER_RAY_DEPLOYMENTS=json.dumps(ENGINE_ONLY),
     )  # fmt: skip
     first = start(tmp_path, env)
     second = Server(first.data_dir, free_port(), env)  # a second API process, same database
@@ -130,8 +136,8 @@ def test_two_api_processes_batch_together_on_one_engine_replica(
 
 def test_a_client_that_leaves_cancels_its_queued_work(ray_cluster: str, tmp_path: Path) -> None:
     # One request at a time on the replica: the second waits in Serve's queue.
-    generation = {"max_ongoing_requests": 1, "ray_actor_options": {"num_cpus": 0.1}}
-    deployments = {**SMALL, "generation": generation}
+    generation = {"max_ongoing_requests": 1, "ray_actor_options": {"num_cpus": 0.05}}
+    deployments = {**ENGINE_ONLY, "generation": generation}
     env = ray_env(
         ray_cluster, "one-at-a-time", ATELIER_ENGINE="tests.stand_ins:SlowEngine",
         ATELIER_RAY_DEPLOYMENTS=json.dumps(deployments),

@@ -11,7 +11,7 @@ from atelier.config import Settings
 from atelier.engines.base import GenerationEngine
 
 if TYPE_CHECKING:
-    from atelier.tools.base import Erasing, Matting, Upscaling
+    from atelier.tools.base import Erasing, Matting, Upscaling, Vectorizing
 
 # name -> "module:Class"; an engine registers here and no route changes.
 ENGINES: dict[str, str] = {
@@ -80,6 +80,12 @@ def create_upscaler(settings: Settings) -> Upscaling:
     return upscaler
 
 
+def create_vectorizer(settings: Settings) -> Vectorizing:
+    from atelier.tools.vectorizer import Vectorizer
+
+    return Vectorizer.from_settings(settings)
+
+
 def create_eraser(settings: Settings) -> Erasing:
     from atelier.tools.base import Erasing
 
@@ -96,6 +102,7 @@ class Engines:
     matting: Matting
     upscaling: Upscaling
     erasing: Erasing
+    vectorizing: Vectorizing
 
 
 def open_engines(settings: Settings) -> Engines:
@@ -114,4 +121,5 @@ def open_engines(settings: Settings) -> Engines:
         create_matting(settings),
         create_upscaler(settings),
         create_eraser(settings),
+        create_vectorizer(settings),
     )

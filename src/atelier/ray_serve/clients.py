@@ -4,6 +4,7 @@ in-process ones, so that nothing above them changes."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -29,7 +30,8 @@ from atelier.ray_serve.payloads import (
     image_payload,
     spec_payload,
 )
-from atelier.tools.base import Erasing, Matting, Upscaling
+from atelier.tools.base import Erasing, Matting, Upscaling, Vectorizing
+from atelier.tools.vectorizer import VectorizeOptions
 
 log = logging.getLogger(__name__)
 
@@ -96,33 +98,54 @@ def _replicas(app: str, deployment: str) -> dict[str, int]:
 
 
 class RayGenerationEngine(GenerationEngine):
-    """The generation engine of the deployment "generation", reached through its handle."""
+    """The generation engine of the generation deployments, reached through their handles:
+    one, or one per model of a diffusers map, each request sent to the one serving its model."""
 
-    def __init__(self, handle: Any, app: str, described: dict[str, Any]) -> None:
-        self._handle = handle
+    def __init__(self, app: str, handles: dict[str, Any], described: dict[str, Any]) -> None:
         self._app = app
-        self.name = str(described["name"])
-        self.description = f"{described['description']} (on Ray Serve)"
-        self.renders = frozenset(described["renders"])
-        self._serving: dict[str, str | None] = described["serving"]
+        self._handles = handles
+        first = described[next(iter(handles))]
+        self.name = str(first["name"])
+        self.description = f"{first['description']} (on Ray Serve)"
+        self.renders = frozenset(first["renders"])
+        # Catalog model -> the id it is served under, and that id -> its deployment.
+        self._serving: dict[str, str | None] = {}
+        self._route: dict[str, str] = {}
+        for deployment, answer in described.items():
+            for model, served in answer["serving"].items():
+                if served is not None and self._serving.get(model) is None:
+                    self._serving[model] = served
+                    self._route.setdefault(served, deployment)
 
     def serving_id(self, model: Model) -> str | None:
         return self._serving.get(model.id)
 
+    def _handle(self, spec: GenerationSpec) -> tuple[str, Any]:
+        deployment = self._route.get(spec.model, next(iter(self._handles)))
+        return deployment, self._handles[deployment]
+
     def generate(self, spec: GenerationSpec) -> list[Artifact]:
-        payloads = call("generation", lambda: self._handle.generate.remote(spec_payload(spec)))
+        name, handle = self._handle(spec)
+        payloads = call(name, lambda: handle.generate.remote(spec_payload(spec)))
         return [artifact_from(payload) for payload in payloads]
 
     def edit(self, spec: EditSpec) -> list[Image.Image]:
-        payloads = call("generation", lambda: self._handle.edit.remote(edit_payload(spec)))
+        name, handle = self._handle(spec.base)
+        payloads = call(name, lambda: handle.edit.remote(edit_payload(spec)))
         return [image_from(payload) for payload in payloads]
 
     def stats(self) -> dict[str, object]:
+        readings = {name: self._stats(name, handle) for name, handle in self._handles.items()}
+        if len(readings) == 1:
+            return next(iter(readings.values()))
+        return {"deployments": readings}
+
+    def _stats(self, deployment: str, handle: Any) -> dict[str, object]:
         try:
-            numbers: dict[str, object] = self._handle.stats.remote().result(timeout_s=2)
+            numbers: dict[str, object] = handle.stats.remote().result(timeout_s=2)
         except Exception as exc:  # shown, not raised: /v1/models and /metrics stay up
             numbers = {"error": type(exc).__name__}
-        return {**numbers, "ray_replicas": _replicas(self._app, "generation")}
+        return {**numbers, "ray_replicas": _replicas(self._app, deployment)}
 
 
 class _RemoteTool:
@@ -135,10 +158,12 @@ class _RemoteTool:
     def from_settings(cls, settings: Settings) -> Any:
         raise TypeError("a tool on Ray Serve is made by atelier.ray_serve.clients.connect")
 
-    def _run(self, method: str, *images: Image.Image, **options: Any) -> Image.Image:
+    def _send(self, method: str, images: list[Image.Image], options: dict[str, Any]) -> Any:
         payloads = [image_payload(image) for image in images]
-        result = call(self.kind, lambda: self._handle.call.remote(method, payloads, options))
-        return image_from(result)
+        return call(self.kind, lambda: self._handle.call.remote(method, payloads, options))
+
+    def _run(self, method: str, *images: Image.Image, **options: Any) -> Image.Image:
+        return image_from(self._send(method, list(images), options))
 
 
 class RayMatting(_RemoteTool, Matting):
@@ -166,6 +191,14 @@ class RayErasing(_RemoteTool, Erasing):
 
     def erase(self, image: Image.Image, mask: Image.Image) -> Image.Image:
         return self._run("erase", image, mask)
+
+
+class RayVectorizing(_RemoteTool, Vectorizing):
+    kind = "vectorizing"
+
+    def vectorize(self, image: Image.Image, options: VectorizeOptions) -> str:
+        answer = self._send("vectorize", [image], {"options": dataclasses.asdict(options)})
+        return str(answer["svg"])
 
 
 def start_ray(address: str) -> None:
@@ -203,17 +236,26 @@ def connect(settings: Settings) -> Engines:
     assert settings.ray_address
     start_ray(settings.ray_address)
     deploy(settings)
-    handles = {d: serve.get_deployment_handle(d, app_name=settings.ray_app) for d in DEPLOYMENTS}
+    from atelier.ray_serve.deployments import generation_deployments
+
+    generation_names = list(generation_deployments(settings))
+    handles = {
+        d: serve.get_deployment_handle(d, app_name=settings.ray_app)
+        for d in [*generation_names, *DEPLOYMENTS[1:]]
+    }
+    generations = {d: handles[d] for d in generation_names}
     # Asked once, at start-up. A worker of `serve --workers N` builds its app inside its event
     # loop, where Serve refuses blocking waits by default; nothing is served yet to be held up.
-    described = (
-        handles["generation"].describe.remote(list(catalog.MODELS)).result(_skip_asyncio_check=True)
-    )
+    described = {
+        name: handle.describe.remote(list(catalog.MODELS)).result(_skip_asyncio_check=True)
+        for name, handle in generations.items()
+    }
     return Engines(
-        generation=RayGenerationEngine(handles["generation"], settings.ray_app, described),
+        generation=RayGenerationEngine(settings.ray_app, generations, described),
         matting=RayMatting(handles["matting"]),
         upscaling=RayUpscaling(handles["upscaling"]),
         erasing=RayErasing(handles["erasing"]),
+        vectorizing=RayVectorizing(handles["vectorizing"]),
     )
 
 

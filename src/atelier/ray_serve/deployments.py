@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from typing import Any
 
 from ray import serve
 
 from atelier.config import RAY_DEPLOYMENTS, Settings
-from atelier.engines.registry import create_engine, create_eraser, create_matting, create_upscaler
+from atelier.engines.registry import (
+    create_engine,
+    create_eraser,
+    create_matting,
+    create_upscaler,
+    create_vectorizer,
+)
 from atelier.ray_serve.payloads import (
     Payload,
     artifact_payload,
@@ -21,17 +28,20 @@ from atelier.ray_serve.payloads import (
     image_payload,
     spec_from,
 )
+from atelier.tools.vectorizer import VectorizeOptions
 
 # The methods each tool deployment serves: those of its interface in tools/base.py.
 TOOL_METHODS: dict[str, frozenset[str]] = {
     "matting": frozenset({"alpha", "remove"}),
     "upscaling": frozenset({"crisp", "creative"}),
     "erasing": frozenset({"erase"}),
+    "vectorizing": frozenset({"vectorize"}),
 }
 _TOOL_FACTORIES = {
     "matting": create_matting,
     "upscaling": create_upscaler,
     "erasing": create_eraser,
+    "vectorizing": create_vectorizer,
 }
 
 
@@ -43,8 +53,8 @@ class _Replica:
 
 @serve.deployment
 class GenerationReplica(_Replica):
-    def __init__(self, settings_json: str, **tools: Any) -> None:
-        # ``tools``: handles of the tool deployments of the same application (unused here).
+    def __init__(self, settings_json: str, **others: Any) -> None:
+        # ``others``: handles of the application's other deployments (unused here).
         self.engine = create_engine(Settings.model_validate_json(settings_json))
 
     async def describe(self, model_ids: list[str]) -> dict[str, Any]:
@@ -81,8 +91,10 @@ class ToolReplica(_Replica):
         if method not in TOOL_METHODS[self.kind]:
             raise ValueError(f"the {self.kind} deployment has no method {method!r}")
         opened = [image_from(image) for image in images]
+        if self.kind == "vectorizing":  # its options cross as a dict of plain values
+            options = {"options": VectorizeOptions(**options["options"])}
         result = await asyncio.to_thread(getattr(self.tool, method), *opened, **options)
-        return image_payload(result)
+        return {"svg": result} if isinstance(result, str) else image_payload(result)
 
 
 # Each deployment's options unless ATELIER_RAY_DEPLOYMENTS says otherwise.
@@ -95,24 +107,50 @@ DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-def build_application(settings: Settings) -> Any:
-    """The Serve application of every deployment, with the options of ``settings``."""
+def generation_deployments(settings: Settings) -> dict[str, Settings]:
+    """The generation deployments and the settings each replica builds its engine from: one
+    per model of a diffusers map (``generation-<model>``: its weights alone, its own replicas
+    and GPUs), else one, ``generation``."""
     # The replicas build their engines as in-process ones are built: from the same settings.
-    replica_settings = settings.model_copy(update={"ray_address": None}).model_dump_json()
+    settings = settings.model_copy(update={"ray_address": None})
+    models = settings.diffusion_models if settings.engine == "diffusers" else {}
+    if len(models) < 2:
+        return {"generation": settings}
+    return {
+        f"generation-{re.sub(r'[^A-Za-z0-9_-]', '-', model)}": settings.model_copy(
+            update={"diffusion_models": {model: path}}
+        )
+        for model, path in models.items()
+    }
 
-    def options(deployment: str) -> dict[str, Any]:
-        chosen = {**DEFAULT_OPTIONS[deployment], **settings.ray_deployments.get(deployment, {})}
+
+def build_application(settings: Settings) -> Any:
+    """The Serve application of every deployment, with the options of ``settings``
+    (``generation`` options apply to every generation deployment, then its own name's)."""
+    json_settings = settings.model_copy(update={"ray_address": None}).model_dump_json()
+
+    def options(deployment: str, kind: str) -> dict[str, Any]:
+        chosen = {
+            **DEFAULT_OPTIONS[kind],
+            **settings.ray_deployments.get(kind, {}),
+            **settings.ray_deployments.get(deployment, {}),
+        }
         if "autoscaling_config" in chosen:
             chosen.pop("num_replicas", None)
         return {"name": deployment, **chosen}
 
-    tools = {
-        tool: ToolReplica.options(**options(tool)).bind(replica_settings, tool)  # type: ignore[attr-defined]
+    bound = {
+        tool: ToolReplica.options(**options(tool, tool)).bind(json_settings, tool)  # type: ignore[attr-defined]
         for tool in RAY_DEPLOYMENTS[1:]
     }
-    # The generation deployment is the application's ingress; the tools are bound into it as
-    # arguments, which is how Serve learns to deploy them with it.
-    return GenerationReplica.options(**options("generation")).bind(replica_settings, **tools)  # type: ignore[attr-defined]
+    (first, first_settings), *others = generation_deployments(settings).items()
+    for name, own in others:
+        replica = GenerationReplica.options(**options(name, "generation"))  # type: ignore[attr-defined]
+        bound[name] = replica.bind(own.model_dump_json())
+    # The first generation deployment is the application's ingress; the others and the tools
+    # are bound into it as arguments, which is how Serve learns to deploy them with it.
+    ingress = GenerationReplica.options(**options(first, "generation"))  # type: ignore[attr-defined]
+    return ingress.bind(first_settings.model_dump_json(), **bound)
 
 
 def application(args: dict[str, str]) -> Any:

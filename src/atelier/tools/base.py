@@ -11,6 +11,7 @@ from PIL import Image
 
 if TYPE_CHECKING:
     from atelier.config import Settings
+    from atelier.tools.vectorizer import VectorizeOptions
 
 
 class Tool(abc.ABC):
@@ -52,3 +53,11 @@ class Erasing(Tool):
     @abc.abstractmethod
     def erase(self, image: Image.Image, mask: Image.Image) -> Image.Image:
         """``image`` with the mask's white area filled from its surroundings; the rest kept."""
+
+
+class Vectorizing(Tool):
+    """vectorize (the tool endpoint; vector styles are traced by the finishing step)."""
+
+    @abc.abstractmethod
+    def vectorize(self, image: Image.Image, options: VectorizeOptions) -> str:
+        """``image`` traced into a complete SVG document of its width and height."""

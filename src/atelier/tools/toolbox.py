@@ -17,8 +17,8 @@ from atelier.errors import InvalidRequest
 from atelier.inputs import ImageInputs, ImageSource
 from atelier.prices import Prices
 from atelier.requests import Delivery
-from atelier.tools.base import Erasing, Matting, Upscaling
-from atelier.tools.vectorizer import VectorizeOptions, vectorize
+from atelier.tools.base import Erasing, Matting, Upscaling, Vectorizing
+from atelier.tools.vectorizer import VectorizeOptions
 
 T = TypeVar("T")
 
@@ -39,6 +39,7 @@ class Toolbox:
         remover: Matting,
         upscaler: Upscaling,
         eraser: Erasing,
+        vectorizer: Vectorizing,
     ) -> None:
         self.prices = prices
         self.deliveries = deliveries
@@ -46,13 +47,16 @@ class Toolbox:
         self.remover = remover
         self.upscaler = upscaler
         self.eraser = eraser
+        self.vectorizer = vectorizer
 
     def vectorize(
         self, user_id: str, source: ImageSource, options: VectorizeOptions, delivery: Delivery
     ) -> ToolResult:
         return self._run(
             user_id, "vectorization", delivery, self._opener(source, catalog.IMAGE_LIMITS),
-            lambda image: VectorImage(vectorize(image, options), image.width, image.height),
+            lambda image: VectorImage(
+                self.vectorizer.vectorize(image, options), image.width, image.height
+            ),
         )  # fmt: skip
 
     def remove_background(

@@ -8,7 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import cv2
 import numpy as np
@@ -18,6 +18,10 @@ from PIL import Image
 from atelier.engines.base import RGB
 from atelier.errors import AtelierError
 from atelier.imaging.colors import to_hex
+from atelier.tools.base import Vectorizing
+
+if TYPE_CHECKING:
+    from atelier.config import Settings
 
 # What Recraft's on/off switches mean here (see VectorizeOptions.from_recraft).
 SMALL_SHAPE_SPECKLE = 4  # small_shape_filter="on": vtracer's filter_speckle ("off" is 0)
@@ -754,3 +758,14 @@ def _colour_distance(a: RGB, b: RGB) -> float:
     red_mean = (a[0] + b[0]) / 2
     dr, dg, db = a[0] - b[0], a[1] - b[1], a[2] - b[2]
     return (2 + red_mean / 256) * dr * dr + 4 * dg * dg + (2 + (255 - red_mean) / 256) * db * db
+
+
+class Vectorizer(Vectorizing):
+    """The vectorize tool: vtracer, with the options above."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Vectorizer:
+        return cls()
+
+    def vectorize(self, image: Image.Image, options: VectorizeOptions) -> str:
+        return vectorize(image, options)
