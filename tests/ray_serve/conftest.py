@@ -29,9 +29,10 @@ STAND_INS = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ray_cluster() -> Iterator[str]:
-    """The address of a local Ray instance (two CPUs, no dashboard)."""
+    """The address of a local Ray instance (two CPUs, no dashboard), for this folder's tests
+    only: the test process is a Ray driver (with gRPC's threads) no longer than it must be."""
     import ray
 
     # The replicas import the tests' stand-in engines (tests.stand_ins) from the checkout.
