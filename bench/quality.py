@@ -64,9 +64,12 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def jpeg(image: Image.Image, quality: int = 75) -> Image.Image:
+    """``image`` through a JPEG file, opened as an upload is (so it says it is a JPEG)."""
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality)
-    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    opened = Image.open(io.BytesIO(buffer.getvalue()))
+    opened.load()
+    return opened
 
 
 def upscaling(images: dict[str, Image.Image]) -> None:

@@ -23,12 +23,15 @@ Payload = dict[str, Any]
 
 
 def image_payload(image: Image.Image) -> Payload:
-    # One copy, into an array; Ray puts the array in its object store as it is.
-    return {"mode": image.mode, "pixels": np.asarray(image)}
+    # One copy, into an array; Ray puts the array in its object store as it is. The file
+    # format it was decoded from goes along: tools treat JPEG inputs apart (crisp deblocks).
+    return {"mode": image.mode, "pixels": np.asarray(image), "format": image.format}
 
 
 def image_from(payload: Payload) -> Image.Image:
-    return Image.fromarray(np.asarray(payload["pixels"]), mode=payload["mode"])
+    image = Image.fromarray(np.asarray(payload["pixels"]), mode=payload["mode"])
+    image.format = payload.get("format")
+    return image
 
 
 def spec_payload(spec: GenerationSpec) -> Payload:
