@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 # How often a waiting job looks whether it was cancelled (client gone, time limit).
 POLL_SECONDS = 0.1
 RETRY_AFTER_SECONDS = 5
-DEPLOYMENTS = RAY_DEPLOYMENTS
 
 
 class EngineUnavailable(AtelierError):
@@ -49,13 +48,15 @@ class EngineUnavailable(AtelierError):
     retry_after = RETRY_AFTER_SECONDS
 
 
-def _dead_replica_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [ray.exceptions.RayActorError]
-    for name in ("DeploymentUnavailableError", "ReplicaUnavailableError"):
-        found = getattr(serve.exceptions, name, None)
-        if isinstance(found, type):
-            errors.append(found)
-    return tuple(errors)
+# What a request raises when its replica died or none is running (those of the installed Ray).
+_DEAD_REPLICA: tuple[type[BaseException], ...] = (
+    ray.exceptions.RayActorError,
+    *(
+        found
+        for name in ("DeploymentUnavailableError", "ReplicaUnavailableError")
+        if isinstance(found := getattr(serve.exceptions, name, None), type)
+    ),
+)
 
 
 def _wait(response: Any) -> Any:
@@ -79,7 +80,7 @@ def call(what: str, send: Callable[[], Any]) -> Any:
     for attempt in (1, 2):
         try:
             return _wait(send())
-        except _dead_replica_errors() as exc:
+        except _DEAD_REPLICA as exc:
             if attempt == 2:
                 raise EngineUnavailable(
                     f"the {what} engine is unavailable (its replica stopped); retry shortly"
@@ -227,7 +228,7 @@ def deploy(settings: Settings) -> None:
     if settings.ray_app in serve.status().applications:
         return
     serve.run(build_application(settings), name=settings.ray_app, route_prefix=None)
-    log.info("deployed %s on Ray Serve", ", ".join(DEPLOYMENTS))
+    log.info("deployed the Serve application %s", settings.ray_app)
 
 
 def connect(settings: Settings) -> Engines:
@@ -241,7 +242,7 @@ def connect(settings: Settings) -> Engines:
     generation_names = list(generation_deployments(settings))
     handles = {
         d: serve.get_deployment_handle(d, app_name=settings.ray_app)
-        for d in [*generation_names, *DEPLOYMENTS[1:]]
+        for d in [*generation_names, *RAY_DEPLOYMENTS[1:]]
     }
     generations = {d: handles[d] for d in generation_names}
     # Asked once, at start-up. A worker of `serve --workers N` builds its app inside its event
