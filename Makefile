@@ -38,8 +38,9 @@ bench: install
 	$(PY) bench/bench_tools.py
 	$(PY) bench/bench_ray.py
 
-# Each tool against its plain baselines, on photographs shipped with scikit-image.
+# Each tool against its plain baselines, on photographs and art that ship in packages.
 quality: install
+	$(PY) -m pip install --quiet -e '.[quality]'
 	$(PY) bench/quality.py
 
 # Diffusion throughput, plain diffusers vs atelier's engine: full-size on a GPU, tiny on a CPU.

@@ -316,7 +316,10 @@ def test_gradients_fill_shaded_regions(
     assert gradient_count(flat) == 0
     assert gradient_count(shaded) >= 1
     assert 'fill="url(#' in shaded
-    assert error(shaded, image) < 0.5 * error(flat, image)
+    # Closer to the image than flat fills (which band the shading into many shapes, or one
+    # where the ramp is steep), in no more shapes.
+    assert error(shaded, image) < min(1.0, error(flat, image))
+    assert path_count(shaded) <= path_count(flat)
     assert fills(shaded)  # the flat disc or background stays flat
 
 
@@ -431,3 +434,30 @@ def test_invalid_new_options_are_rejected() -> None:
         VectorizeOptions(max_shapes=0)
     with pytest.raises(ValueError):
         VectorizeOptions(palette=((0, 0, 300),))
+
+
+def test_real_art_is_traced_closer_than_by_vtracers_defaults_in_few_more_shapes() -> None:
+    """The scikit-image logo (shipped in its wheel): flat colour with shading and fine lines,
+    where vtracer's 6-bit clustering merges shades (make quality measures the same with an
+    anti-aliasing renderer: SSIM 0.920 -> 0.942)."""
+    import io
+
+    import skimage.data
+    import vtracer
+    from skimage.metrics import structural_similarity
+
+    logo = Image.fromarray(skimage.data.logo())
+    art = Image.new("RGBA", logo.size, "white")
+    art.alpha_composite(logo.convert("RGBA"))
+    art = art.convert("RGB")
+    png = io.BytesIO()
+    art.save(png, "PNG")
+    defaults = vtracer.convert_raw_image_to_svg(png.getvalue(), img_format="png")
+    ours = vectorize(art)
+
+    def ssim(svg: str) -> float:
+        traced = render(svg).astype(np.uint8)
+        return float(structural_similarity(np.asarray(art), traced, channel_axis=2))
+
+    assert ssim(ours) > ssim(defaults) + 0.015
+    assert path_count(ours) <= 1.5 * path_count(defaults)

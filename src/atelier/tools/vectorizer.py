@@ -87,14 +87,18 @@ class VectorizeOptions:
     """
 
     color_reduction: int | None = None
-    color_precision: int = 6
+    # vtracer's defaults are 6 bits and 45 degrees. Full precision keeps shading that 6 bits
+    # merges into one flat shape, and splitting splines at 30 degrees follows outlines more
+    # closely: on the scikit-image logo the re-rasterised SSIM goes from 0.920 to 0.942 with
+    # 1.30x the shapes, on photographs from 0.782 to 0.825 (docs/quality.md).
+    color_precision: int = 8
     filter_speckle: int = SMALL_SHAPE_SPECKLE
     stacking: Literal["stacked", "cutout"] = "stacked"
     mode: Literal["spline", "polygon"] = "spline"
     layer_difference: int = 16
     corner_threshold: int = 60
     length_threshold: float = 4.0
-    splice_threshold: int = 45
+    splice_threshold: int = 30
     path_precision: int = 2
     palette: tuple[RGB, ...] | None = None
     max_shapes: int | None = None
