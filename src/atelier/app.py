@@ -20,6 +20,7 @@ from atelier.api import (
     images,
     openai_images,
     prompts,
+    studio,
     styles,
     system,
     tools,
@@ -157,8 +158,10 @@ def create_app(settings: Settings) -> FastAPI:
         system,
         prompts,
         colors,
+        studio,
     ):
         app.include_router(module.router)
+    app.mount("/studio/", studio.static_files(), name="studio")
     # Middleware added last runs first: the size cap sees a body before idempotency reads it.
     app.add_middleware(Idempotency, services=services)
     app.add_middleware(
