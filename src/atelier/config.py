@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from atelier.fetching import parse_allow_entry
@@ -22,6 +22,28 @@ MAX_CREDITS = 10**15  # far beyond any balance; keeps sums within SQLite's 64-bi
 # The checkout atelier runs from (src/atelier/config.py is two levels below it): where `make`
 # puts model files, so that they are found whatever the server's working directory is.
 CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+class UpstreamSettings(BaseModel):
+    """One upstream of gateway mode (ATELIER_UPSTREAMS): where it is and the operator's key,
+    named by a variable or a file (the key itself is never in the settings)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://[^\s]+$", description="the API's base URL")
+    key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    key_file: Path | None = None
+    timeout_seconds: float = Field(300.0, gt=0, le=3600, description="per call")
+    max_concurrency: int = Field(16, ge=1, le=1024, description="calls in flight at once")
+    retries: int = Field(2, ge=0, le=10, description="further tries of a 429 answer")
+    circuit_failures: int = Field(5, ge=1, le=1000, description="failures in a row that open it")
+    circuit_open_seconds: float = Field(30.0, gt=0, le=3600, description="how long it stays open")
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> UpstreamSettings:
+        if self.key_env and self.key_file:
+            raise ValueError("give key_env or key_file, not both")
+        return self
 
 
 class Settings(BaseSettings):
@@ -133,6 +155,14 @@ class Settings(BaseSettings):
         description="Ray Serve options per deployment (generation, generation-<model> for a "
         "model of a diffusers map, matting, upscaling, erasing): num_replicas, "
         "autoscaling_config, max_ongoing_requests, ray_actor_options",
+    )
+
+    upstreams: dict[str, UpstreamSettings] = Field(
+        default_factory=dict,
+        description="Gateway mode: model ids (patterns like recraftv4*, or *) and tool endpoint "
+        "names mapped to an upstream Recraft-compatible API, e.g. "
+        '{"*": {"url": "https://external.api.recraft.ai", "key_env": "RECRAFT_API_TOKEN"}}; '
+        "first match wins, the rest is served here",
     )
 
     engine_workers: int = Field(

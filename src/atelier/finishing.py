@@ -91,15 +91,16 @@ def finish_generated(
     """Text-to-image results completed alike for every engine: what ``engine`` does not render
     itself (``GenerationEngine.renders``) is applied to its raster images here."""
     targets = spec.output_palette
+    renders = engine.renders_for(spec)
     results: list[Artifact] = []
     for artifact in artifacts:
         if not isinstance(artifact, RasterImage):
             results.append(artifact)
             continue
         image = artifact.image
-        if targets and not spec.vector and "palette" not in engine.renders:
+        if targets and not spec.vector and "palette" not in renders:
             image = pull_toward_palette(image, targets)  # vector output is snapped instead
-        if spec.text_layout and not spec.no_text and "text_layout" not in engine.renders:
+        if spec.text_layout and not spec.no_text and "text_layout" not in renders:
             # Words are drawn after generation, exactly where the layout puts them.
             draw_text_layout(image, spec.text_layout, spec.palette)
         if spec.vector:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from atelier.accounting import upstream_usage
+from atelier.accounting.upstream_usage import UpstreamUsage
 from atelier.database import Database, Transaction
 from atelier.errors import InsufficientCredits, InvalidRequest, UserNotFound
 
@@ -73,13 +75,18 @@ class Ledger:
             self._open.add(hold.id)
         return hold
 
-    def charge(self, hold: Hold) -> None:
+    def charge(self, hold: Hold, upstream: UpstreamUsage | None = None) -> None:
+        """Charge ``hold``; with ``upstream``, what an upstream charged for its work too."""
         with self.db.transaction() as tx:
             tx.execute(
-                "UPDATE ledger SET state = 'charged', settled = :now "
-                "WHERE id = :id AND state = 'held'",
-                {"now": time.time(), "id": hold.id},
-            )
+                "UPDATE ledger SET state = 'charged', settled = :now, upstream = :upstream, "
+                "upstream_units = :upstream_units WHERE id = :id AND state = 'held'",
+                {
+                    "now": time.time(), "id": hold.id,
+                    "upstream": upstream.upstream if upstream else None,
+                    "upstream_units": upstream.units if upstream and upstream.upstream else None,
+                },
+            )  # fmt: skip
         self._settled(hold.id)
 
     def release(self, hold: Hold) -> None:
@@ -162,11 +169,12 @@ class Ledger:
         """Hold ``units`` for the body of the with-block; charge on success, release on error."""
         hold = self.hold(user_id, units, reason)
         try:
-            yield hold
+            with upstream_usage.tracked() as usage:
+                yield hold
         except BaseException:
             self.release(hold)
             raise
-        self.charge(hold)
+        self.charge(hold, usage)
 
     def add_credits(self, user_id: str, units: int) -> int:
         if units <= 0:

@@ -133,6 +133,11 @@ class GenerationEngine(abc.ABC):
 
         return model.id if model.id in MODELS else None
 
+    def renders_for(self, spec: GenerationSpec) -> frozenset[str]:
+        """What this engine draws itself for ``spec`` (an engine routing specs to others
+        answers for the one that gets it)."""
+        return self.renders
+
     def stats(self) -> dict[str, object]:
         """Counters shown in GET /v1/models (e.g. forward passes of a batching engine)."""
         return {}

@@ -107,7 +107,8 @@ class Engines:
 
 def open_engines(settings: Settings) -> Engines:
     """Built in this process (the default), or, with ``settings.ray_address``, the Ray Serve
-    deployments of that cluster behind the same contracts."""
+    deployments of that cluster behind the same contracts; in gateway mode, with the models
+    and tools ``settings.upstreams`` names routed to their upstreams."""
     if settings.ray_address:
         try:
             from atelier.ray_serve.clients import connect
@@ -115,11 +116,17 @@ def open_engines(settings: Settings) -> Engines:
             raise UnknownEngine(
                 f"ray_address is set but Ray is not installed ({exc.name}); install atelier[ray]"
             ) from exc
-        return connect(settings)
-    return Engines(
-        create_engine(settings),
-        create_matting(settings),
-        create_upscaler(settings),
-        create_eraser(settings),
-        create_vectorizer(settings),
-    )
+        local = connect(settings)
+    else:
+        local = Engines(
+            create_engine(settings),
+            create_matting(settings),
+            create_upscaler(settings),
+            create_eraser(settings),
+            create_vectorizer(settings),
+        )
+    if settings.upstreams:  # gateway mode: what ATELIER_UPSTREAMS names goes upstream
+        from atelier.upstream.gateway import route_engines
+
+        return route_engines(local, settings)
+    return local

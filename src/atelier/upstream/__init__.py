@@ -1,0 +1,1 @@
+"""Gateway mode: models and tools served by an upstream Recraft-compatible API."""

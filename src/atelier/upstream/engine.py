@@ -1,0 +1,169 @@
+"""The upstream engine: generations and edits made by an upstream Recraft-compatible API
+(Recraft itself, or another atelier), behind the same contract as the local engines. The
+request was validated and priced here; the upstream's answer becomes our artifacts."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from dataclasses import replace
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from atelier.accounting.upstream_usage import record_upstream
+from atelier.engines.base import (
+    RASTER_COUNTERPART,
+    Artifact,
+    EditSpec,
+    GenerationEngine,
+    GenerationSpec,
+    RasterImage,
+    VectorImage,
+)
+from atelier.upstream.client import UpstreamClient, UpstreamUnavailable
+
+# Our edit operations and the upstream endpoints that do them.
+EDIT_PATHS = {
+    "image_to_image": "/v1/images/imageToImage",
+    "inpaint": "/v1/images/inpaint",
+    "variate": "/v1/images/variateImage",
+}
+
+
+class UpstreamEngine(GenerationEngine):
+    """Sends each generation and edit to one upstream; serves every model of the catalog
+    under its own id (the router in front decides which models come here)."""
+
+    name = "upstream"
+    description = "images made by an upstream Recraft-compatible API"
+    # The upstream draws palettes, text layouts and SVG itself: nothing is re-applied here.
+    renders = frozenset({"palette", "text_layout", "svg"})
+
+    def __init__(self, client: UpstreamClient) -> None:
+        self.client = client
+
+    def generate(self, spec: GenerationSpec) -> list[Artifact]:
+        answer = self.client.post("/v1/images/generations", json_body=generation_body(spec))
+        return [self._artifact(item, spec) for item in self._data(answer, spec.n)]
+
+    def edit(self, spec: EditSpec) -> list[Image.Image]:
+        # Edits come back raster; a vector style is drawn with its raster counterpart and the
+        # service traces the result, as for every engine.
+        base = spec.base
+        if base.style in RASTER_COUNTERPART:
+            base = replace(base, style=RASTER_COUNTERPART[base.style], substyle=None, vector=False)
+        fields = {k: _form_value(v) for k, v in generation_body(base).items() if k != "size"}
+        if spec.operation == "variate":
+            fields = {"size": f"{base.width}x{base.height}", "n": str(base.n),
+                      "random_seed": str(base.seed), "response_format": "b64_json"}  # fmt: skip
+        if spec.operation == "image_to_image":
+            fields["strength"] = str(spec.strength)
+        files = {"image": ("image.png", _png(spec.image), "image/png")}
+        if spec.operation == "inpaint" and spec.mask is not None:
+            files["mask"] = ("mask.png", _png(spec.mask.convert("L")), "image/png")
+        answer = self.client.post(EDIT_PATHS[spec.operation], data=fields, files=files)
+        images = []
+        for item in self._data(answer, base.n):
+            artifact = self._artifact(item, base)
+            if not isinstance(artifact, RasterImage):
+                raise UpstreamUnavailable("the upstream answered an edit with an SVG")
+            images.append(artifact.image.convert("RGB"))
+        return images
+
+    def _data(self, answer: dict[str, Any], n: int) -> list[dict[str, Any]]:
+        """The answer's image items, checked; its credits recorded beside our charge."""
+        data = answer.get("data")
+        if (
+            not isinstance(data, list)
+            or len(data) != n
+            or not all(isinstance(i, dict) for i in data)
+        ):
+            raise UpstreamUnavailable(f"the upstream's answer does not hold {n} images")
+        _record_credits(self.client, answer)
+        return data
+
+    def _artifact(self, item: dict[str, Any], spec: GenerationSpec) -> Artifact:
+        if isinstance(item.get("b64_json"), str):
+            try:
+                content = base64.b64decode(item["b64_json"], validate=True)
+            except ValueError as exc:
+                raise UpstreamUnavailable("the upstream's image data is not base64") from exc
+        elif isinstance(item.get("url"), str):
+            content = self.client.fetch(item["url"])
+        else:
+            raise UpstreamUnavailable("the upstream's answer has an image with no data")
+        return artifact_of(content, spec)
+
+
+def artifact_of(content: bytes, spec: GenerationSpec) -> Artifact:
+    """The upstream's image bytes as an artifact of ``spec``'s size (SVG for vector styles)."""
+    if spec.vector:
+        try:
+            svg = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UpstreamUnavailable("the upstream's SVG is not UTF-8 text") from exc
+        if "<svg" not in svg[:4096]:
+            raise UpstreamUnavailable("the upstream's vector image is not an SVG document")
+        return VectorImage(svg, spec.width, spec.height)
+    try:
+        image: Image.Image = Image.open(io.BytesIO(content))
+        image.load()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise UpstreamUnavailable("the upstream's image could not be decoded") from exc
+    if image.size != (spec.width, spec.height):
+        image = image.resize((spec.width, spec.height), Image.Resampling.LANCZOS)
+    return RasterImage(image if image.mode in ("RGB", "RGBA") else image.convert("RGB"))
+
+
+def generation_body(spec: GenerationSpec) -> dict[str, Any]:
+    """Recraft's generation request for ``spec`` (images come back inline, base64)."""
+    body: dict[str, Any] = {
+        "prompt": spec.prompt,
+        "model": spec.model,
+        "style": spec.style,
+        "size": f"{spec.width}x{spec.height}",
+        "n": spec.n,
+        "random_seed": spec.seed,
+        "response_format": "b64_json",
+    }
+    if spec.substyle:
+        body["substyle"] = spec.substyle
+    if spec.negative_prompt:
+        body["negative_prompt"] = spec.negative_prompt
+    controls: dict[str, Any] = {}
+    if spec.artistic_level is not None:
+        controls["artistic_level"] = spec.artistic_level
+    if spec.palette:
+        controls["colors"] = [{"rgb": list(colour)} for colour in spec.palette]
+    if spec.background_color:
+        controls["background_color"] = {"rgb": list(spec.background_color)}
+    if spec.no_text:
+        controls["no_text"] = True
+    if controls:
+        body["controls"] = controls
+    if spec.text_layout:
+        body["text_layout"] = [
+            {"text": item.text, "bbox": [list(point) for point in item.bbox]}
+            for item in spec.text_layout
+        ]
+    return body
+
+
+def _record_credits(client: UpstreamClient, answer: dict[str, Any]) -> None:
+    """The upstream's charge for this answer, recorded beside ours (when it says one)."""
+    credits = answer.get("credits")
+    if isinstance(credits, int) and not isinstance(credits, bool):
+        record_upstream(client.config.name, credits)
+
+
+def _form_value(value: Any) -> str:
+    """A multipart field: nested values as JSON text, as Recraft's forms take them."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()

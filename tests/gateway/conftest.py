@@ -1,0 +1,54 @@
+"""Gateway mode's set-up: an upstream atelier (preview engine) with the operator's account, the
+fault-injecting proxy in front of it, and a gateway atelier that sends every model and tool
+upstream through the proxy (``*``), with the operator's key in an environment variable."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import Server, free_port
+from tests.gateway.faults import FaultProxy
+
+UPSTREAM_START_CREDITS = 10_000_000
+
+
+@dataclass
+class Gateway:
+    upstream: Server
+    proxy: FaultProxy
+    gateway: Server
+    key: str  # the operator's key at the upstream
+
+    def upstream_balance(self) -> int:
+        return self.upstream.balance(self.key)
+
+
+@pytest.fixture(scope="package")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    root = tmp_path_factory.mktemp("gateway")
+    for side in ("upstream", "gateway"):
+        (root / side).mkdir()
+    upstream = Server(root / "upstream" / "data", free_port())
+    upstream.start()
+    key, _ = upstream.create_user(credits=UPSTREAM_START_CREDITS)
+    proxy = FaultProxy(upstream.url)
+    routes = {"*": {"url": proxy.url, "key_env": "TEST_UPSTREAM_KEY", "timeout_seconds": 3,
+                    "retries": 2}}  # fmt: skip
+    env = {"ATELIER_UPSTREAMS": json.dumps(routes), "TEST_UPSTREAM_KEY": key}
+    server = Server(root / "gateway" / "data", free_port(), env)
+    server.start()
+    yield Gateway(upstream, proxy, server, key)
+    server.stop()
+    proxy.close()
+    upstream.stop()
+
+
+@pytest.fixture
+def faults(gateway: Gateway) -> Iterator[FaultProxy]:
+    """The proxy, passing everything through again after the test."""
+    yield gateway.proxy
+    gateway.proxy.faults.set("pass")

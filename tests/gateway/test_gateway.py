@@ -1,0 +1,171 @@
+"""Gateway mode against a real upstream (a second atelier process): generations, edits and
+tools made upstream, charged here at our prices and there at its, re-hosted in the gateway's
+store; bad requests never reach the upstream; the upstream's faults become clear errors with
+the hold released; the operator's key never shows."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import httpx
+import pytest
+from PIL import Image
+
+from atelier.database import Database, sqlite_url
+from tests.conftest import encode, logo, photo, square_mask
+from tests.gateway.conftest import Gateway
+from tests.gateway.faults import FaultProxy
+
+START = 100_000
+
+
+def user(gateway: Gateway) -> httpx.Client:
+    token, _ = gateway.gateway.create_user(credits=START)
+    return gateway.gateway.http(token)
+
+
+def balance(http: httpx.Client) -> int:
+    return int(http.get("/v1/users/me").json()["credits"])
+
+
+def ledger_rows(gateway: Gateway) -> list[dict]:
+    db = Database(sqlite_url(gateway.gateway.data_dir / "atelier.sqlite3"))
+    return db.query(
+        "SELECT reason, units, state, upstream, upstream_units FROM ledger "
+        "WHERE state = 'charged' ORDER BY created"
+    )
+
+
+def test_a_generation_is_made_upstream_and_charged_on_both_sides(gateway: Gateway) -> None:
+    upstream_before = gateway.upstream_balance()
+    seen = len(gateway.proxy.faults.requests)
+    with user(gateway) as http:
+        answer = http.post(
+            "/v1/images/generations",
+            json={"prompt": "a lighthouse", "model": "recraftv3", "style": "digital_illustration",
+                  "size": "1365x1024", "n": 2},
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["credits"] == 80 and balance(http) == START - 80
+        for item in body["data"]:
+            # Re-hosted: the gateway's own signed URL, serving the upstream's image.
+            assert item["url"].startswith(gateway.gateway.url + "/images/")
+            image = Image.open(io.BytesIO(httpx.get(item["url"]).content))
+            assert image.size == (1365, 1024)
+    assert gateway.upstream_balance() == upstream_before - 80
+    assert gateway.proxy.faults.requests[seen:] == ["POST /v1/images/generations"]
+    last = ledger_rows(gateway)[-1]
+    assert last["units"] == 80 and last["upstream"] == "*" and last["upstream_units"] == 80
+
+
+def test_vector_and_inline_images_come_back_as_asked(gateway: Gateway) -> None:
+    with user(gateway) as http:
+        answer = http.post(
+            "/v1/images/generations",
+            json={"prompt": "a fox", "style": "vector_illustration",
+                  "response_format": "b64_json"},
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        import base64
+
+        svg = base64.b64decode(answer.json()["data"][0]["b64_json"]).decode()
+        assert svg.lstrip().startswith(("<?xml", "<svg")) and "<path" in svg
+
+
+def test_edits_and_tools_are_made_upstream(gateway: Gateway) -> None:
+    image = encode(photo((512, 384)))
+    mask = encode(square_mask((512, 384), (100, 100, 200, 200)))
+    upstream_before = gateway.upstream_balance()
+    with user(gateway) as http:
+        calls = [
+            ("inpaint", {"image": image, "mask": mask}, {"prompt": "a boat"}, 40),
+            ("imageToImage", {"image": image}, {"prompt": "a boat", "strength": "0.4"}, 40),
+            ("removeBackground", {"image": encode(logo((512, 384)))}, {}, 10),
+            ("vectorize", {"image": encode(logo((512, 384)))}, {}, 10),
+            ("crispUpscale", {"image": image}, {}, 4),
+            ("eraseRegion", {"image": image, "mask": mask}, {}, 2),
+        ]
+        spent = 0
+        for endpoint, files, data, price in calls:
+            answer = http.post(f"/v1/images/{endpoint}", files=files, data=data)
+            assert answer.status_code == 200, (endpoint, answer.text)
+            assert answer.json()["credits"] == price
+            spent += price
+        assert balance(http) == START - spent
+    assert gateway.upstream_balance() == upstream_before - spent
+    reasons = [row["reason"] for row in ledger_rows(gateway)[-len(calls) :]]
+    assert all(row["upstream_units"] for row in ledger_rows(gateway)[-len(calls) :]), reasons
+
+
+def test_a_bad_request_never_reaches_the_upstream(gateway: Gateway) -> None:
+    seen = len(gateway.proxy.faults.requests)
+    with user(gateway) as http:
+        answer = http.post("/v1/images/generations", json={"prompt": "x", "style": "no_such_style"})
+        assert answer.status_code == 400 and answer.json()["param"] == "style"
+        poor, _ = gateway.gateway.create_user(credits=10)
+        refused = gateway.gateway.http(poor).post(
+            "/v1/images/generations", json={"prompt": "a lighthouse"}
+        )
+        assert refused.status_code == 402
+    assert gateway.proxy.faults.requests[seen:] == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "code"),
+    [
+        ("500", 502, "upstream_unavailable"),
+        ("garbage", 502, "upstream_unavailable"),
+        ("drop", 502, "upstream_unavailable"),
+    ],
+)
+def test_upstream_failures_are_clear_errors_and_charge_nothing(
+    gateway: Gateway, faults: FaultProxy, mode: str, status: int, code: str
+) -> None:
+    faults.faults.set(mode, times=1)
+    upstream_before = gateway.upstream_balance()
+    with user(gateway) as http:
+        answer = http.post("/v1/images/generations", json={"prompt": "a lighthouse"})
+        assert answer.status_code == status, answer.text
+        assert answer.json()["code"] == code
+        assert balance(http) == START
+        assert gateway.key not in answer.text
+    assert gateway.upstream_balance() == upstream_before
+
+
+def test_a_slow_upstream_is_a_504(gateway: Gateway, faults: FaultProxy) -> None:
+    faults.faults.set("slow", times=1, delay=5.0)  # the gateway waits 3 s
+    with user(gateway) as http:
+        started = time.monotonic()
+        answer = http.post("/v1/images/generations", json={"prompt": "a lighthouse"})
+        assert answer.status_code == 504 and answer.json()["code"] == "upstream_timeout"
+        assert time.monotonic() - started < 5
+        assert balance(http) == START
+
+
+def test_429s_are_retried_after_their_retry_after_then_passed_on(
+    gateway: Gateway, faults: FaultProxy
+) -> None:
+    with user(gateway) as http:
+        faults.faults.set("429", times=2, retry_after="0")  # two refusals, then it answers
+        answer = http.post("/v1/images/generations", json={"prompt": "a lighthouse"})
+        assert answer.status_code == 200, answer.text
+        assert balance(http) == START - 40
+        # A wait past what a request may sit through (10 s) is passed on at once, as a 429
+        # with the upstream's Retry-After.
+        faults.faults.set("429", retry_after="30")
+        seen = len(faults.faults.requests)
+        refused = http.post("/v1/images/generations", json={"prompt": "a lighthouse"})
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "upstream_rate_limited"
+        assert refused.headers["retry-after"] == "30"
+        assert len(faults.faults.requests) == seen + 1
+        assert balance(http) == START - 40
+
+
+def test_the_key_never_shows_in_answers_or_logs(gateway: Gateway) -> None:
+    with user(gateway) as http:
+        for path in ("/v1/models", "/v1/catalog", "/openapi.json", "/metrics"):
+            assert gateway.key not in http.get(path).text
+    assert gateway.key not in gateway.gateway.log
