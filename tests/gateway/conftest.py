@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import Server, free_port
+from tests.conftest import STAND_INS, Server, free_port
 from tests.gateway.faults import FaultProxy
 
 UPSTREAM_START_CREDITS = 10_000_000
+STAND_IN_ENV = {f"ATELIER_{name.upper()}": value for name, value in STAND_INS.items()}
 
 
 @dataclass
@@ -32,12 +33,14 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     root = tmp_path_factory.mktemp("gateway")
     for side in ("upstream", "gateway"):
         (root / side).mkdir()
-    upstream = Server(root / "upstream" / "data", free_port())
+    # The upstream's tools are the fast stand-ins: what is tested here is the way there and
+    # back (the real models are tested in tests/tools and tests/api/test_tools.py).
+    upstream = Server(root / "upstream" / "data", free_port(), STAND_IN_ENV)
     upstream.start()
     key, _ = upstream.create_user(credits=UPSTREAM_START_CREDITS)
     proxy = FaultProxy(upstream.url)
     routes = {"*": {"url": proxy.url, "key_env": "TEST_UPSTREAM_KEY", "timeout_seconds": 3,
-                    "retries": 2}}  # fmt: skip
+                    "retries": 2, "circuit_failures": 3, "circuit_open_seconds": 2}}  # fmt: skip
     env = {"ATELIER_UPSTREAMS": json.dumps(routes), "TEST_UPSTREAM_KEY": key}
     server = Server(root / "gateway" / "data", free_port(), env)
     server.start()

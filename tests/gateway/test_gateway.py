@@ -169,3 +169,94 @@ def test_the_key_never_shows_in_answers_or_logs(gateway: Gateway) -> None:
         for path in ("/v1/models", "/v1/catalog", "/openapi.json", "/metrics"):
             assert gateway.key not in http.get(path).text
     assert gateway.key not in gateway.gateway.log
+
+
+def test_a_failing_upstream_opens_the_circuit_then_is_tried_again(
+    gateway: Gateway, faults: FaultProxy
+) -> None:
+    faults.faults.set("500")
+    with user(gateway) as http:
+        for _ in range(3):  # circuit_failures: 3
+            assert http.post("/v1/images/generations", json={"prompt": "a"}).status_code == 502
+        seen = len(faults.faults.requests)
+        started = time.monotonic()
+        fast = http.post("/v1/images/generations", json={"prompt": "a"})
+        assert fast.status_code == 503 and fast.json()["code"] == "upstream_circuit_open"
+        assert int(fast.headers["retry-after"]) >= 1
+        assert len(faults.faults.requests) == seen  # failed fast: the upstream was not called
+        assert time.monotonic() - started < 1
+        faults.faults.set("pass")
+        # After circuit_open_seconds (2 s) one trial call goes through and closes it again.
+        deadline = time.monotonic() + 10
+        while (
+            answer := http.post("/v1/images/generations", json={"prompt": "a"})
+        ).status_code != 200:
+            assert answer.json()["code"] == "upstream_circuit_open"
+            assert time.monotonic() < deadline, "the circuit never closed"
+            time.sleep(0.2)  # polling the circuit's state through the API, not a sync sleep
+        assert balance(http) == START - 40
+
+
+def test_an_upstream_refusing_the_operator_is_a_502_for_the_user(gateway: Gateway) -> None:
+    """The operator's upstream account runs dry: our user's credits are not the problem."""
+    with gateway.upstream.http(gateway.key) as upstream_http:
+        spare = upstream_http.get("/v1/users/me").json()["credits"]
+    user_id = gateway.upstream.http(gateway.key).get("/v1/users/me").json()["id"]
+    db = Database(sqlite_url(gateway.upstream.data_dir / "atelier.sqlite3"))
+    with db.transaction() as tx:
+        tx.execute("UPDATE users SET credits = 5 WHERE id = :id", {"id": user_id})
+    try:
+        with user(gateway) as http:
+            answer = http.post("/v1/images/generations", json={"prompt": "a lighthouse"})
+            assert answer.status_code == 502 and answer.json()["code"] == "upstream_unavailable"
+            assert "refused" in answer.json()["message"]
+            assert balance(http) == START
+    finally:
+        with db.transaction() as tx:
+            tx.execute("UPDATE users SET credits = :c WHERE id = :id", {"c": spare, "id": user_id})
+
+
+def test_the_ai_ml_api_dialect_is_served_upstream(gateway: Gateway) -> None:
+    upstream_before = gateway.upstream_balance()
+    with user(gateway) as http:
+        answer = http.post(
+            "/v1/images/generations",
+            json={"prompt": "A T-Rex on a beach", "model": "recraft-v3",
+                  "image_size": "landscape_4_3"},
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        (image,) = answer.json()["images"]
+        assert image["url"].startswith(gateway.gateway.url + "/images/")
+        served = Image.open(io.BytesIO(httpx.get(image["url"]).content))
+        assert served.size == (1365, 1024)
+        assert balance(http) == START - 40
+    assert gateway.upstream_balance() == upstream_before - 40
+
+
+def test_only_the_models_a_route_names_go_upstream(gateway: Gateway, tmp_path) -> None:
+    from tests.conftest import in_process_app
+
+    upstreams = {"recraftv4*": {"url": gateway.upstream.url, "key_env": "TEST_ROUTE_KEY"}}
+    import os
+
+    os.environ["TEST_ROUTE_KEY"] = gateway.key
+    try:
+        with in_process_app(tmp_path, upstreams=upstreams) as app:
+            token, _ = app.create_user(credits=START)
+            with app.http(token) as http:
+                before = gateway.upstream_balance()
+                local = http.post(
+                    "/v1/images/generations", json={"prompt": "a", "model": "recraftv3"}
+                )
+                assert local.status_code == 200 and gateway.upstream_balance() == before
+                remote = http.post(
+                    "/v1/images/generations", json={"prompt": "a", "model": "recraftv4_1"}
+                )
+                assert remote.status_code == 200, remote.text
+                assert gateway.upstream_balance() == before - 35
+                tool = http.post("/v1/images/vectorize", files={"image": encode(logo())})
+                assert tool.status_code == 200 and gateway.upstream_balance() == before - 35
+                models = {m["id"] for m in http.get("/v1/models").json()["data"]}
+                assert {"recraftv3", "recraftv4_1", "recraftv4_1_vector"} <= models
+    finally:
+        del os.environ["TEST_ROUTE_KEY"]

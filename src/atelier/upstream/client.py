@@ -57,7 +57,8 @@ class UpstreamRefused(AtelierError):
 
     def __init__(self, status: int, code: str, message: str, param: str | None) -> None:
         super().__init__(f"the upstream refused the request: {message}", param)
-        self.status = status if status in (400, 402, 404, 413, 422) else 502
+        # The operator's account (401, 402, 403) or ids it lacks (404) are not the user's to fix.
+        self.status = status if status in (400, 413, 422) else 502
         self.code = code if self.status != 502 else "upstream_unavailable"
 
 
