@@ -37,6 +37,7 @@ bench: install
 	$(PY) bench/bench_generation.py
 	$(PY) bench/bench_tools.py
 	$(PY) bench/bench_ray.py
+	$(PY) bench/bench_gateway.py
 
 # Each tool against its plain baselines, on photographs and art that ship in packages.
 quality: install

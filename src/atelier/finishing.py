@@ -98,16 +98,20 @@ def finish_generated(
             results.append(artifact)
             continue
         image = artifact.image
+        changed = False
         if targets and not spec.vector and "palette" not in renders:
             image = pull_toward_palette(image, targets)  # vector output is snapped instead
+            changed = True
         if spec.text_layout and not spec.no_text and "text_layout" not in renders:
             # Words are drawn after generation, exactly where the layout puts them.
             draw_text_layout(image, spec.text_layout, spec.palette)
+            changed = True
         if spec.vector:
             options = VectorizeOptions.for_palette(targets, colors_without=VECTOR_COLORS)
             results.append(VectorImage(vectorize(image, options), image.width, image.height))
         else:
-            results.append(RasterImage(image))
+            # Unchanged, it keeps what the engine received it as (RasterImage.encoded).
+            results.append(RasterImage(image) if changed else artifact)
     return results
 
 

@@ -41,9 +41,9 @@ class ImageInputs:
         self.fetcher = fetcher
         self.max_bytes = max_bytes
 
-    def open(self, source: ImageSource, limits: ImageLimits) -> Image.Image:
+    def open(self, source: ImageSource, limits: ImageLimits, decode: bool = True) -> Image.Image:
         """The image of ``source``, read and checked against ``limits`` (see uploads)."""
-        return open_image(self.read(source), source.field, limits)
+        return open_image(self.read(source), source.field, limits, decode)
 
     def open_mask(
         self, source: ImageSource, limits: ImageLimits, size: tuple[int, int]

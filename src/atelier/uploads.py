@@ -14,11 +14,13 @@ ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 GRAYSCALE_MODES = ("L", "1")
 
 
-def open_image(data: bytes, field: str, limits: ImageLimits) -> Image.Image:
+def open_image(data: bytes, field: str, limits: ImageLimits, decode: bool = True) -> Image.Image:
     """Decode an uploaded PNG/JPG/WEBP after checking its header against ``limits``.
 
     The header is read first and the dimensions checked before pixel data is touched, so a
     small file that claims a huge canvas (a decompression bomb) is refused without decoding.
+    With ``decode`` false only the header is checked: for a tool that passes the upload on
+    as it came (an upstream's), which decodes and checks it itself.
     """
     if len(data) > limits.max_bytes:
         raise InvalidRequest(
@@ -51,12 +53,24 @@ def open_image(data: bytes, field: str, limits: ImageLimits) -> Image.Image:
             f"{field} is {width}x{height}; its shorter side must be at least {limits.min_side} px",
             param=field,
         )
+    if not decode:  # checked header only: passed on as it came (uploaded_bytes)
+        image.uploaded_bytes = data  # type: ignore[attr-defined]
+        return image
     try:
         image.load()
     except (OSError, SyntaxError, ValueError):
         # Pillow reports corrupt or truncated streams through these; they are the client's.
         raise InvalidRequest(f"{field} is a damaged or truncated image", param=field) from None
+    image.uploaded_bytes = data  # type: ignore[attr-defined]
     return image
+
+
+def uploaded_bytes(image: Image.Image) -> bytes | None:
+    """The bytes ``image`` was decoded from by open_image, to pass an upload on as it came
+    (gateway mode). Pillow's operations make new image objects, which do not carry them, so
+    only an upload nobody converted or resized is passed on as its bytes."""
+    data = getattr(image, "uploaded_bytes", None)
+    return data if isinstance(data, bytes) else None
 
 
 def open_mask(data: bytes, field: str, limits: ImageLimits, size: tuple[int, int]) -> Image.Image:

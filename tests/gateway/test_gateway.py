@@ -260,3 +260,16 @@ def test_only_the_models_a_route_names_go_upstream(gateway: Gateway, tmp_path) -
                 assert {"recraftv3", "recraftv4_1", "recraftv4_1_vector"} <= models
     finally:
         del os.environ["TEST_ROUTE_KEY"]
+
+
+def test_a_damaged_upload_for_an_upstream_tool_is_the_users_400(gateway: Gateway) -> None:
+    """Only its header is checked here (the pixels go upstream as they came, undecoded); the
+    upstream's refusal reaches the user as a 400 and nothing is charged."""
+    whole = encode(photo((512, 384)))
+    damaged = whole[: len(whole) // 2]
+    with user(gateway) as http:
+        answer = http.post("/v1/images/vectorize", files={"image": damaged})
+        assert answer.status_code == 400, answer.text
+        message = answer.json()["message"]
+        assert "upstream refused" in message and "damaged" in message, message
+        assert balance(http) == START

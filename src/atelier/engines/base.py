@@ -66,6 +66,10 @@ class GenerationSpec:
 @dataclass(frozen=True)
 class RasterImage:
     image: Image.Image  # RGB or RGBA, exactly the requested size
+    # The image as an engine received it already encoded (an upstream's PNG), with its format
+    # ("png", "webp"): stored as it is when nothing changes the image and the format is asked.
+    encoded: bytes | None = None
+    encoded_format: str | None = None
 
 
 @dataclass(frozen=True)

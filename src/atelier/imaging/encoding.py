@@ -24,6 +24,8 @@ def encode_artifact(artifact: Artifact, image_format: str = "png") -> EncodedIma
     """Encode a raster artifact as ``image_format`` (png|webp); vector artifacts are always SVG."""
     if not isinstance(artifact, RasterImage):
         return EncodedImage(artifact.svg.encode("utf-8"), "svg")
+    if artifact.encoded is not None and artifact.encoded_format == image_format:
+        return EncodedImage(artifact.encoded, image_format)  # as received: no re-encoding
     buffer = io.BytesIO()
     if image_format == "webp":
         # method 2 keeps encoding of a 1024x1024 image near 30 ms; quality 90 is visually lossless.

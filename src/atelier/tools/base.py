@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 
 
 class Tool(abc.ABC):
+    # Whether the tool reads the input's pixels here. One that passes the upload on as it came
+    # (an upstream's) has only its header checked, not its pixels decoded for nothing.
+    decodes_input: bool = True
+
     @classmethod
     @abc.abstractmethod
     def from_settings(cls, settings: Settings) -> Tool:

@@ -17,7 +17,7 @@ from atelier.errors import InvalidRequest
 from atelier.inputs import ImageInputs, ImageSource
 from atelier.prices import Prices
 from atelier.requests import Delivery
-from atelier.tools.base import Erasing, Matting, Upscaling, Vectorizing
+from atelier.tools.base import Erasing, Matting, Tool, Upscaling, Vectorizing
 from atelier.tools.vectorizer import VectorizeOptions
 
 T = TypeVar("T")
@@ -53,7 +53,8 @@ class Toolbox:
         self, user_id: str, source: ImageSource, options: VectorizeOptions, delivery: Delivery
     ) -> ToolResult:
         return self._run(
-            user_id, "vectorization", delivery, self._opener(source, catalog.IMAGE_LIMITS),
+            user_id, "vectorization", delivery,
+            self._opener(source, catalog.IMAGE_LIMITS, self.vectorizer),
             lambda image: VectorImage(
                 self.vectorizer.vectorize(image, options), image.width, image.height
             ),
@@ -63,13 +64,15 @@ class Toolbox:
         self, user_id: str, source: ImageSource, delivery: Delivery
     ) -> ToolResult:
         return self._run(
-            user_id, "background_removal", delivery, self._opener(source, catalog.IMAGE_LIMITS),
+            user_id, "background_removal", delivery,
+            self._opener(source, catalog.IMAGE_LIMITS, self.remover),
             lambda image: RasterImage(self.remover.remove(image)),
         )  # fmt: skip
 
     def crisp_upscale(self, user_id: str, source: ImageSource, delivery: Delivery) -> ToolResult:
         return self._run(
-            user_id, "crisp_upscale", delivery, self._opener(source, catalog.SMALL_IMAGE_LIMITS),
+            user_id, "crisp_upscale", delivery,
+            self._opener(source, catalog.SMALL_IMAGE_LIMITS, self.upscaler),
             lambda image: RasterImage(self.upscaler.crisp(image)),
         )  # fmt: skip
 
@@ -110,9 +113,9 @@ class Toolbox:
         )  # fmt: skip
 
     def _opener(
-        self, source: ImageSource, limits: catalog.ImageLimits
+        self, source: ImageSource, limits: catalog.ImageLimits, tool: Tool
     ) -> Callable[[], Image.Image]:
-        return lambda: self.inputs.open(source, limits)
+        return lambda: self.inputs.open(source, limits, decode=tool.decodes_input)
 
     def _run(
         self,

@@ -22,6 +22,7 @@ from atelier.engines.base import (
     RasterImage,
     VectorImage,
 )
+from atelier.uploads import uploaded_bytes
 from atelier.upstream.client import UpstreamClient, UpstreamUnavailable
 
 # Our edit operations and the upstream endpoints that do them.
@@ -57,12 +58,12 @@ class UpstreamEngine(GenerationEngine):
         fields = {k: _form_value(v) for k, v in generation_body(base).items() if k != "size"}
         if spec.operation == "variate":
             fields = {"size": f"{base.width}x{base.height}", "n": str(base.n),
-                      "random_seed": str(base.seed), "response_format": "b64_json"}  # fmt: skip
+                      "random_seed": str(base.seed), "response_format": "url"}  # fmt: skip
         if spec.operation == "image_to_image":
             fields["strength"] = str(spec.strength)
-        files = {"image": ("image.png", _png(spec.image), "image/png")}
+        files = {"image": _png(spec.image)}
         if spec.operation == "inpaint" and spec.mask is not None:
-            files["mask"] = ("mask.png", _png(spec.mask.convert("L")), "image/png")
+            files["mask"] = _png(spec.mask if spec.mask.mode == "L" else spec.mask.convert("L"))
         answer = self.client.post(EDIT_PATHS[spec.operation], data=fields, files=files)
         images = []
         for item in self._data(answer, base.n):
@@ -108,13 +109,18 @@ def artifact_of(content: bytes, spec: GenerationSpec) -> Artifact:
             raise UpstreamUnavailable("the upstream's vector image is not an SVG document")
         return VectorImage(svg, spec.width, spec.height)
     try:
+        # verify() checks the stream whole (chunk checksums) without decoding the pixels;
+        # they are decoded when something needs them, else the bytes are stored as they came.
+        Image.open(io.BytesIO(content)).verify()
         image: Image.Image = Image.open(io.BytesIO(content))
-        image.load()
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise UpstreamUnavailable("the upstream's image could not be decoded") from exc
-    if image.size != (spec.width, spec.height):
+    encoded_format = {"PNG": "png", "WEBP": "webp"}.get(image.format or "")
+    if image.size != (spec.width, spec.height) or image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.mode else "RGB")
         image = image.resize((spec.width, spec.height), Image.Resampling.LANCZOS)
-    return RasterImage(image if image.mode in ("RGB", "RGBA") else image.convert("RGB"))
+        return RasterImage(image)
+    return RasterImage(image, encoded=content, encoded_format=encoded_format)
 
 
 def generation_body(spec: GenerationSpec) -> dict[str, Any]:
@@ -126,7 +132,7 @@ def generation_body(spec: GenerationSpec) -> dict[str, Any]:
         "size": f"{spec.width}x{spec.height}",
         "n": spec.n,
         "random_seed": spec.seed,
-        "response_format": "b64_json",
+        "response_format": "url",
     }
     if spec.substyle:
         body["substyle"] = spec.substyle
@@ -163,7 +169,14 @@ def _form_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _png(image: Image.Image) -> bytes:
+def _png(image: Image.Image) -> tuple[str, bytes, str]:
+    """``image`` as a multipart file: an upload nobody changed as it came, else a fast PNG."""
+    original = uploaded_bytes(image)
+    if original is not None and image.format in _MEDIA_TYPES:
+        return f"image.{image.format.lower()}", original, _MEDIA_TYPES[image.format]
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    return "image.png", buffer.getvalue(), "image/png"
+
+
+_MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}

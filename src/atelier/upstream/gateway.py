@@ -107,6 +107,7 @@ class RoutedUpscaling(Upscaling):
     def __init__(self, crisp: Upscaling, creative: Upscaling) -> None:
         self._crisp = crisp
         self._creative = creative
+        self.decodes_input = crisp.decodes_input  # crispUpscale's input (creative resizes)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RoutedUpscaling:

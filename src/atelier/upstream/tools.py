@@ -25,6 +25,8 @@ class UpstreamTool:
     """A tool endpoint of the upstream: an image (and a mask) in, one image out. Made by
     upstream.gateway from ATELIER_UPSTREAMS, not from_settings."""
 
+    decodes_input = False  # the upload goes upstream as it came
+
     def __init__(self, client: UpstreamClient) -> None:
         self.client = client
 
@@ -35,10 +37,10 @@ class UpstreamTool:
         mask: Image.Image | None = None,
         fields: dict[str, str] | None = None,
     ) -> bytes:
-        files = {"image": ("image.png", _png(image), "image/png")}
+        files = {"image": _png(image)}
         if mask is not None:
-            files["mask"] = ("mask.png", _png(mask.convert("L")), "image/png")
-        data = {"response_format": "b64_json", **(fields or {})}
+            files["mask"] = _png(mask if mask.mode == "L" else mask.convert("L"))
+        data = {"response_format": "url", **(fields or {})}
         answer = self.client.post(f"/v1/images/{endpoint}", data=data, files=files)
         _record_credits(self.client, answer)
         item = answer.get("image")
