@@ -228,6 +228,7 @@ class ImageGenerator:
             style_palette=palette,
             no_text=controls.no_text,
             text_layout=_text_layout(req.text_layout, model),
+            style_id=custom.id if custom is not None else None,
         )
         return Plan(spec, model)
 

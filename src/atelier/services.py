@@ -30,6 +30,7 @@ from atelier.storage.signing import UrlSigner, shared_secret
 from atelier.styles import StyleLibrary
 from atelier.tools.nsfw import NsfwClassifier
 from atelier.tools.toolbox import Toolbox
+from atelier.upstream.gateway import mirror_styles
 
 
 @dataclass
@@ -101,6 +102,7 @@ def build_services(settings: Settings) -> Services:
         inputs,
     )
     engine = engines.generation
+    mirror_styles(engine, db, styles)  # gateway mode: styles are made upstream too
     metrics.watch_engine(engine)
     generator = ImageGenerator(engine, styles, prices, deliveries, inputs)
     remover = engines.matting

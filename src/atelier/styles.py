@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PIL import Image
 from sqlalchemy.engine import RowMapping
@@ -212,7 +212,20 @@ def _style(row: RowMapping) -> Style:
     )  # fmt: skip
 
 
+class StyleMirror(Protocol):
+    """Somewhere else a style is made too (gateway mode: the upstream serving its model)."""
+
+    def create(self, style: Style, contents: Sequence[bytes]) -> None:
+        """Make ``style`` there from its reference images (called inside its hold)."""
+
+    def delete(self, style_id: str) -> None:
+        """Delete the style there."""
+
+
 class StyleLibrary:
+    # Set by the gateway's wiring (upstream.gateway.mirror_styles); None: styles live here only.
+    mirror: StyleMirror | None = None
+
     def __init__(
         self,
         db: Database,
@@ -292,10 +305,16 @@ class StyleLibrary:
         )  # fmt: skip
         if charge:
             with self.charging.charged(user_id, self.price, "style_creation"):
+                self._mirrored(style, contents)
                 self._store(user_id, style, images, contents)
         else:
+            self._mirrored(style, contents)
             self._store(user_id, style, images, contents)
         return style
+
+    def _mirrored(self, style: Style, contents: Sequence[bytes]) -> None:
+        if self.mirror is not None:
+            self.mirror.create(style, contents)
 
     def create_inline(
         self,
@@ -430,6 +449,8 @@ class StyleLibrary:
             raise Forbidden(
                 "basic styles are shared by every user and cannot be deleted", "style_id"
             )
+        if self.mirror is not None and self._owned(user_id, style_id):
+            self.mirror.delete(style_id)  # first: a failure there leaves both to retry
         with self.db.transaction() as tx:
             deleted = tx.execute(
                 "DELETE FROM styles WHERE id = :id AND user_id = :user_id",
@@ -439,6 +460,13 @@ class StyleLibrary:
             raise NotFound(f"no style with id {style_id}", param="style_id")
         for key, _ in list(self.files.listing(f"{style_id}/")):
             self.files.delete(key)
+
+    def _owned(self, user_id: str, style_id: str) -> bool:
+        row = self.db.query_one(
+            "SELECT 1 FROM styles WHERE id = :id AND user_id = :user_id",
+            {"id": style_id, "user_id": user_id},
+        )
+        return row is not None
 
 
 def _mixed_palette(

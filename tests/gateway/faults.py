@@ -23,6 +23,7 @@ class Faults:
     delay: float = 0.0
     retry_after: str = "1"
     requests: list[str] = field(default_factory=list)  # "METHOD path" of each request seen
+    bodies: list[bytes] = field(default_factory=list)  # and its body
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def set(self, mode: str, times: int | None = None, **options: object) -> None:
@@ -31,9 +32,10 @@ class Faults:
             for name, value in options.items():
                 setattr(self, name, value)
 
-    def next_mode(self, request: str) -> str:
+    def next_mode(self, request: str, body: bytes = b"") -> str:
         with self.lock:
             self.requests.append(request)
+            self.bodies.append(body)
             mode = self.mode
             if self.times is not None:
                 self.times -= 1
@@ -58,7 +60,7 @@ class FaultProxy:
             def _relay(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                mode = proxy.faults.next_mode(f"{self.command} {self.path}")
+                mode = proxy.faults.next_mode(f"{self.command} {self.path}", body)
                 if mode == "drop":
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True

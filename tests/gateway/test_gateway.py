@@ -273,3 +273,34 @@ def test_a_damaged_upload_for_an_upstream_tool_is_the_users_400(gateway: Gateway
         message = answer.json()["message"]
         assert "upstream refused" in message and "damaged" in message, message
         assert balance(http) == START
+
+
+def test_a_style_is_made_upstream_too_used_there_by_its_id_and_deleted_on_both(
+    gateway: Gateway,
+) -> None:
+    import json
+
+    upstream = gateway.upstream.http(gateway.key)
+    upstream_before = gateway.upstream_balance()
+    known = {s["id"] for s in upstream.get("/v1/styles").json()["styles"]}
+    with user(gateway) as http:
+        created = http.post(
+            "/v1/styles",
+            data={"style": "digital_illustration"},
+            files=[("images", ("a.png", encode(logo()), "image/png"))],
+        )
+        assert created.status_code == 200, created.text
+        style_id = created.json()["id"]
+        (upstream_id,) = {s["id"] for s in upstream.get("/v1/styles").json()["styles"]} - known
+        seen = len(gateway.proxy.faults.bodies)
+        answer = http.post(
+            "/v1/images/generations", json={"prompt": "a teapot", "style_id": style_id}
+        )
+        assert answer.status_code == 200, answer.text
+        (sent,) = [json.loads(b) for b in gateway.proxy.faults.bodies[seen:] if b.startswith(b"{")]
+        assert sent["style_id"] == upstream_id and "style" not in sent
+        assert balance(http) == START - 40 - 40  # the style, one image
+        assert http.delete(f"/v1/styles/{style_id}").status_code == 200
+        assert http.get(f"/v1/styles/{style_id}").status_code == 404
+    assert upstream_id not in {s["id"] for s in upstream.get("/v1/styles").json()["styles"]}
+    assert gateway.upstream_balance() == upstream_before - 40 - 40

@@ -48,6 +48,9 @@ class GenerationSpec:
     style_palette: tuple[RGB, ...] = ()  # colours taken from a custom style's reference images
     no_text: bool = False
     text_layout: tuple[TextItem, ...] = field(default_factory=tuple)
+    # The custom style's id when one is used (its look is in style and style_palette): for an
+    # engine that knows the style by its id elsewhere (an upstream).
+    style_id: str | None = None
 
     @property
     def palette(self) -> tuple[RGB, ...]:

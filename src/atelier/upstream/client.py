@@ -9,7 +9,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,8 @@ from atelier.errors import AtelierError
 from atelier.jobs import check_cancelled
 
 log = logging.getLogger(__name__)
+
+FilePart = tuple[str, bytes, str]  # a multipart file: name, content, media type
 
 
 class UpstreamUnavailable(AtelierError):
@@ -140,7 +142,7 @@ class UpstreamClient:
         path: str,
         json_body: dict[str, Any] | None = None,
         data: dict[str, str] | None = None,
-        files: dict[str, tuple[str, bytes, str]] | None = None,
+        files: Mapping[str, FilePart] | Sequence[tuple[str, FilePart]] | None = None,
     ) -> dict[str, Any]:
         return self._call(lambda: self._http.post(path, json=json_body, data=data, files=files))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -44,9 +45,24 @@ class UpstreamEngine(GenerationEngine):
 
     def __init__(self, client: UpstreamClient) -> None:
         self.client = client
+        # The upstream's ids of custom styles made through atelier (upstream.styles), set by
+        # the gateway's wiring.
+        self.style_ids: Callable[[str, str], str | None] = lambda style_id, upstream: None
+
+    def _body(self, spec: GenerationSpec) -> dict[str, Any]:
+        """The generation request; a custom style the upstream knows is sent by its id there
+        (its palette is in that style: only the request's own colours go with it)."""
+        upstream_id = spec.style_id and self.style_ids(spec.style_id, self.client.config.name)
+        if not upstream_id:
+            return generation_body(spec)
+        body = generation_body(replace(spec, style_palette=()))
+        body.pop("style")
+        body.pop("substyle", None)
+        body["style_id"] = upstream_id
+        return body
 
     def generate(self, spec: GenerationSpec) -> list[Artifact]:
-        answer = self.client.post("/v1/images/generations", json_body=generation_body(spec))
+        answer = self.client.post("/v1/images/generations", json_body=self._body(spec))
         return [self._artifact(item, spec) for item in self._data(answer, spec.n)]
 
     def edit(self, spec: EditSpec) -> list[Image.Image]:
@@ -55,7 +71,7 @@ class UpstreamEngine(GenerationEngine):
         base = spec.base
         if base.style in RASTER_COUNTERPART:
             base = replace(base, style=RASTER_COUNTERPART[base.style], substyle=None, vector=False)
-        fields = {k: _form_value(v) for k, v in generation_body(base).items() if k != "size"}
+        fields = {k: _form_value(v) for k, v in self._body(base).items() if k != "size"}
         if spec.operation == "variate":
             fields = {"size": f"{base.width}x{base.height}", "n": str(base.n),
                       "random_seed": str(base.seed), "response_format": "url"}  # fmt: skip

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from atelier.errors import AtelierError
-from atelier.tools.base import Erasing, Matting, Upscaling, Vectorizing
+from atelier.tools.base import Upscaling
 from atelier.upstream.client import UpstreamClient, UpstreamConfig
 from atelier.upstream.engine import UpstreamEngine
 from atelier.upstream.routing import RoutedEngine, first_match
@@ -23,7 +23,9 @@ from atelier.upstream.tools import (
 
 if TYPE_CHECKING:
     from atelier.config import Settings, UpstreamSettings
+    from atelier.database import Database
     from atelier.engines.registry import Engines
+    from atelier.styles import StyleLibrary
 
 
 class UpstreamKeyMissing(AtelierError):
@@ -120,4 +122,15 @@ class RoutedUpscaling(Upscaling):
         return self._creative.creative(image)
 
 
-__all__ = ["Erasing", "Matting", "Vectorizing", "clients", "route_engines"]
+def mirror_styles(engine: object, db: Database, styles: StyleLibrary) -> None:
+    """In gateway mode, custom styles are made upstream too and upstream engines send a
+    style by the upstream's id (upstream.styles); otherwise nothing changes."""
+    if not isinstance(engine, RoutedEngine):
+        return
+    from atelier.upstream.styles import UpstreamStyles
+
+    mirror = UpstreamStyles(db, engine)
+    styles.mirror = mirror
+    for routed in engine.engines:
+        if isinstance(routed, UpstreamEngine):
+            routed.style_ids = mirror.upstream_id
