@@ -165,6 +165,12 @@ class Settings(BaseSettings):
         "first match wins, the rest is served here",
     )
 
+    upstream_passthrough_urls: bool = Field(
+        False,
+        description="Gateway mode: hand out the upstream's image URLs (its expiry) instead of "
+        "storing generated images here and signing our own",
+    )
+
     engine_workers: int = Field(
         16, ge=1, le=1024, description="Generation and edit jobs run at once (their own threads)"
     )

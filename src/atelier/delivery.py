@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from atelier.accounting.ledger import Ledger
 from atelier.engines.base import Artifact
@@ -21,6 +22,7 @@ from atelier.prices import Prices
 from atelier.ratelimit import ImageRateLimiter
 from atelier.requests import Delivery
 from atelier.storage.images import ImageStore, StoredImage
+from atelier.storage.signing import UrlSigner
 
 
 class Charging(Protocol):
@@ -35,14 +37,36 @@ class Charging(Protocol):
 
 @dataclass(frozen=True)
 class DeliveredImage:
-    stored: StoredImage
+    """One result: stored here, or (``passthrough``) served from where the engine got it."""
+
+    stored: StoredImage | None
     encoded: EncodedImage
     revised_prompt: str | None = None
     nsfw_score: float | None = None
+    passthrough: str | None = None  # an upstream's URL (ATELIER_UPSTREAM_PASSTHROUGH_URLS)
 
     @property
     def b64(self) -> str:
         return base64.b64encode(self.encoded.data).decode("ascii")
+
+    @property
+    def name(self) -> str:
+        """Its file name: ours, or the last part of the upstream's URL."""
+        if self.stored is not None:
+            return self.stored.name
+        assert self.passthrough is not None
+        return urlsplit(self.passthrough).path.rsplit("/", 1)[-1]
+
+    @property
+    def image_id(self) -> str:
+        return self.stored.id if self.stored is not None else self.name.split(".")[0]
+
+    def url(self, signer: UrlSigner) -> str:
+        """Where the client gets it: our signed URL, or the upstream's as it gave it."""
+        if self.stored is not None:
+            return signer.url(self.stored.name, self.stored.expires)
+        assert self.passthrough is not None
+        return self.passthrough
 
 
 @dataclass(frozen=True)
@@ -62,8 +86,11 @@ class Deliveries:
         store: ImageStore,
         prices: Prices,
         metrics: Metrics | None = None,
+        passthrough_urls: bool = False,
     ) -> None:
         self.metrics = metrics or Metrics()
+        # Gateway mode: hand out an upstream's image URLs instead of storing the images here.
+        self.passthrough_urls = passthrough_urls
         self.ledger = ledger
         self.rate_limiter = rate_limiter
         self.finishing = finishing
@@ -116,7 +143,11 @@ class Deliveries:
         self.metrics.credits_charged.inc(units)
 
     def _store(self, user_id: str, artifact: Artifact, delivery: Delivery) -> DeliveredImage:
-        artifact, score = self.finishing.finish(artifact, delivery)
-        encoded = encode_artifact(artifact, delivery.image_format or "png")
+        finished, score = self.finishing.finish(artifact, delivery)
+        encoded = encode_artifact(finished, delivery.image_format or "png")
+        source = finished.source_url
+        if self.passthrough_urls and source and finished is artifact:
+            # The upstream's URL is handed out as it is: nothing changed the image on the way.
+            return DeliveredImage(None, encoded, delivery.revised_prompt, score, source)
         stored = self.store.save(user_id, encoded, keep=delivery.keep)
         return DeliveredImage(stored, encoded, delivery.revised_prompt, score)

@@ -92,6 +92,7 @@ def build_services(settings: Settings) -> Services:
         store,
         prices,
         metrics,
+        passthrough_urls=settings.upstream_passthrough_urls,
     )
     styles = StyleLibrary(
         db,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -304,3 +305,27 @@ def test_a_style_is_made_upstream_too_used_there_by_its_id_and_deleted_on_both(
         assert http.get(f"/v1/styles/{style_id}").status_code == 404
     assert upstream_id not in {s["id"] for s in upstream.get("/v1/styles").json()["styles"]}
     assert gateway.upstream_balance() == upstream_before - 40 - 40
+
+
+def test_passthrough_hands_out_the_upstreams_urls(
+    gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import in_process_app
+
+    monkeypatch.setenv("TEST_PASSTHROUGH_KEY", gateway.key)
+    upstreams = {"*": {"url": gateway.upstream.url, "key_env": "TEST_PASSTHROUGH_KEY"}}
+    with in_process_app(tmp_path, upstreams=upstreams, upstream_passthrough_urls=True) as app:
+        token, _ = app.create_user(credits=START)
+        with app.http(token) as http:
+            answer = http.post("/v1/images/generations", json={"prompt": "a", "n": 2})
+            assert answer.status_code == 200, answer.text
+            for item in answer.json()["data"]:
+                assert item["url"].startswith(gateway.upstream.url + "/images/")
+                assert item["image_id"] in item["url"]
+                assert Image.open(io.BytesIO(httpx.get(item["url"]).content)).size == (1024, 1024)
+            assert not any((tmp_path / "images").rglob("*.png"))  # nothing stored here
+            inline = http.post(
+                "/v1/images/generations", json={"prompt": "a", "response_format": "b64_json"}
+            )
+            assert inline.status_code == 200 and inline.json()["data"][0]["b64_json"]
+            assert http.get("/v1/users/me").json()["credits"] == START - 3 * 40

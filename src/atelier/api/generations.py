@@ -37,13 +37,13 @@ router = APIRouter(
 def image_data(services: Services, image: DeliveredImage, response_format: str | None) -> ImageData:
     features = None if image.nsfw_score is None else Features(nsfw_score=image.nsfw_score)
     common: dict[str, Any] = {
-        "image_id": image.stored.id,
+        "image_id": image.image_id,
         "revised_prompt": image.revised_prompt,
         "features": features,
     }
     if response_format == "b64_json":
         return ImageData(b64_json=image.b64, **common)
-    return ImageData(url=services.signer.url(image.stored.name, image.stored.expires), **common)
+    return ImageData(url=image.url(services.signer), **common)
 
 
 def generation_response(
@@ -109,9 +109,9 @@ async def _generate(
     if call.dialect is Dialect.AIML:
         images = [
             AimlImage(
-                url=services.signer.url(i.stored.name, i.stored.expires),
+                url=i.url(services.signer),
                 content_type=i.encoded.media_type,
-                file_name=i.stored.name,
+                file_name=i.name,
                 file_size=len(i.encoded.data),
             )
             for i in generation.images

@@ -73,6 +73,7 @@ class RasterImage:
     # ("png", "webp"): stored as it is when nothing changes the image and the format is asked.
     encoded: bytes | None = None
     encoded_format: str | None = None
+    source_url: str | None = None  # where it was fetched from (an upstream's image URL)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class VectorImage:
     svg: str  # a complete SVG document whose width/height are the requested size
     width: int
     height: int
+    source_url: str | None = None  # where it was fetched from (an upstream's image URL)
 
 
 Artifact = RasterImage | VectorImage

@@ -111,11 +111,13 @@ class UpstreamEngine(GenerationEngine):
             content = self.client.fetch(item["url"])
         else:
             raise UpstreamUnavailable("the upstream's answer has an image with no data")
-        return artifact_of(content, spec)
+        url = item.get("url") if isinstance(item.get("url"), str) else None
+        return artifact_of(content, spec, url)
 
 
-def artifact_of(content: bytes, spec: GenerationSpec) -> Artifact:
-    """The upstream's image bytes as an artifact of ``spec``'s size (SVG for vector styles)."""
+def artifact_of(content: bytes, spec: GenerationSpec, url: str | None = None) -> Artifact:
+    """The upstream's image bytes (from ``url``) as an artifact of ``spec``'s size (SVG for
+    vector styles)."""
     if spec.vector:
         try:
             svg = content.decode("utf-8")
@@ -123,7 +125,7 @@ def artifact_of(content: bytes, spec: GenerationSpec) -> Artifact:
             raise UpstreamUnavailable("the upstream's SVG is not UTF-8 text") from exc
         if "<svg" not in svg[:4096]:
             raise UpstreamUnavailable("the upstream's vector image is not an SVG document")
-        return VectorImage(svg, spec.width, spec.height)
+        return VectorImage(svg, spec.width, spec.height, source_url=url)
     try:
         # verify() checks the stream whole (chunk checksums) without decoding the pixels;
         # they are decoded when something needs them, else the bytes are stored as they came.
@@ -136,7 +138,7 @@ def artifact_of(content: bytes, spec: GenerationSpec) -> Artifact:
         image = image.convert("RGBA" if "A" in image.mode else "RGB")
         image = image.resize((spec.width, spec.height), Image.Resampling.LANCZOS)
         return RasterImage(image)
-    return RasterImage(image, encoded=content, encoded_format=encoded_format)
+    return RasterImage(image, content, encoded_format, source_url=url)
 
 
 def generation_body(spec: GenerationSpec) -> dict[str, Any]:
