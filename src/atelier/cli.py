@@ -14,7 +14,7 @@ import click
 from pydantic import ValidationError
 
 from atelier.accounting.accounts import Accounts
-from atelier.accounting.ledger import Ledger
+from atelier.accounting.ledger import Ledger, usage
 from atelier.config import Settings
 from atelier.database import Database
 from atelier.errors import AtelierError
@@ -230,6 +230,15 @@ def credits() -> None:
 def credits_add(accounts: Accounts, ledger: Ledger, email: str, amount: int) -> dict[str, object]:
     """Add units to a user's balance."""
     return {"credits": ledger.add_credits(accounts.by_email(email).id, amount)}
+
+
+@credits.command("usage")
+@click.option("--email", help="One user (default: every user)")
+@admin_command
+def credits_usage(accounts: Accounts, ledger: Ledger, email: str | None) -> list[dict[str, object]]:
+    """Units charged per user and per model or tool, beside what upstreams charged for the
+    same work (gateway mode), and the margin."""
+    return usage(ledger.db, email)
 
 
 @main.group()

@@ -93,3 +93,6 @@ def test_the_studio_is_served_and_the_root_leads_to_it(in_process: InProcess) ->
         # Module scripts are refused by browsers unless served as JavaScript.
         assert "javascript" in script.headers["content-type"]
         assert http.get("/studio/missing.js").status_code == 404
+        # Browsers ask for it on every page of the origin; a 404 would be a console error.
+        icon = http.get("/favicon.ico")
+        assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"

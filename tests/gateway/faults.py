@@ -24,6 +24,8 @@ class Faults:
     retry_after: str = "1"
     requests: list[str] = field(default_factory=list)  # "METHOD path" of each request seen
     bodies: list[bytes] = field(default_factory=list)  # and its body
+    in_flight: int = 0
+    most_in_flight: int = 0  # the most requests it was answering at once
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def set(self, mode: str, times: int | None = None, **options: object) -> None:
@@ -58,6 +60,17 @@ class FaultProxy:
                 pass
 
             def _relay(self) -> None:
+                faults = proxy.faults
+                with faults.lock:
+                    faults.in_flight += 1
+                    faults.most_in_flight = max(faults.most_in_flight, faults.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with faults.lock:
+                        faults.in_flight -= 1
+
+            def _answer(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 mode = proxy.faults.next_mode(f"{self.command} {self.path}", body)

@@ -329,3 +329,53 @@ def test_passthrough_hands_out_the_upstreams_urls(
             )
             assert inline.status_code == 200 and inline.json()["data"][0]["b64_json"]
             assert http.get("/v1/users/me").json()["credits"] == START - 3 * 40
+
+
+def test_calls_in_flight_to_an_upstream_are_capped(gateway: Gateway, tmp_path: Path) -> None:
+    """max_concurrency 2: six requests at once reach the upstream two at a time."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import Server, free_port
+
+    routes = {"*": {"url": gateway.proxy.url, "key_env": "TEST_UPSTREAM_KEY",
+                    "max_concurrency": 2}}  # fmt: skip
+    env = {"ATELIER_UPSTREAMS": json.dumps(routes), "TEST_UPSTREAM_KEY": gateway.key}
+    capped = Server(tmp_path / "data", free_port(), env)
+    capped.start()
+    try:
+        token, _ = capped.create_user(credits=START)
+        faults = gateway.proxy.faults
+        faults.set("slow", times=6, delay=0.5)
+        faults.most_in_flight = 0
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(
+                lambda _: capped.http(token).post("/v1/images/generations", json={"prompt": "a"}),
+                range(6),
+            ))  # fmt: skip
+        assert [a.status_code for a in answers] == [200] * 6
+        assert faults.most_in_flight == 2
+    finally:
+        capped.stop()
+        gateway.proxy.faults.set("pass")
+
+
+def test_the_operator_sees_the_margin_per_user_and_model(gateway: Gateway) -> None:
+    import json
+
+    from tests.conftest import run_cli
+
+    token, email = gateway.gateway.create_user(credits=START)
+    with gateway.gateway.http(token) as http:
+        for model in ("recraftv3", "recraftv3", "recraftv4_1"):
+            answer = http.post("/v1/images/generations", json={"prompt": "a", "model": model})
+            assert answer.status_code == 200, answer.text
+    report = run_cli(gateway.gateway.data_dir, "credits", "usage", "--email", email)
+    assert report.returncode == 0, report.stderr
+    rows = {row["what"]: row for row in json.loads(report.stdout)}
+    assert rows["generation:recraftv3"] == {
+        "email": email, "what": "generation:recraftv3", "charges": 2, "units": 80,
+        "upstream_units": 80, "margin": 0,
+    }  # fmt: skip
+    assert rows["generation:recraftv4_1"]["units"] == 35
+    assert rows["generation:recraftv4_1"]["upstream_units"] == 35

@@ -140,7 +140,9 @@ class Studio:
 
 
 def sign_in(driver: Any, server: Server, token: str) -> None:
-    driver.get(f"{server.url}/studio/")
+    # The token is forgotten on a page of the same origin that is not the studio, which would
+    # sign in with it meanwhile.
+    driver.get(f"{server.url}/healthz")
     driver.execute_script("localStorage.clear()")
     driver.get(f"{server.url}/studio/")
     token_input = driver.find_element("css selector", by_testid("token"))

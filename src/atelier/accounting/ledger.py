@@ -195,6 +195,32 @@ class Ledger:
         return int(row["credits"])
 
 
+def usage(db: Database, email: str | None = None) -> list[dict[str, object]]:
+    """Charged units per user and per what was bought (the reason's kind and model, e.g.
+    generation:recraftv3), with what upstreams charged for the same work (gateway mode) and
+    the margin between them."""
+    one_user = " AND users.email = :email" if email is not None else ""
+    rows = db.query(
+        "SELECT users.email AS email, ledger.reason AS reason, COUNT(*) AS charges, "
+        "SUM(ledger.units) AS units, SUM(COALESCE(ledger.upstream_units, 0)) AS upstream_units "
+        "FROM ledger JOIN users ON users.id = ledger.user_id "
+        f"WHERE ledger.state = 'charged'{one_user} GROUP BY users.email, ledger.reason",
+        {"email": email},
+    )
+    totals: dict[tuple[str, str], dict[str, int]] = {}
+    for row in rows:
+        what = ":".join(str(row["reason"]).split(":")[:2])  # style and the like left out
+        total = totals.setdefault(
+            (row["email"], what), dict.fromkeys(("charges", "units", "upstream_units"), 0)
+        )
+        for key in total:
+            total[key] += int(row[key])
+    return [
+        {"email": email_, "what": what, **total, "margin": total["units"] - total["upstream_units"]}
+        for (email_, what), total in sorted(totals.items())
+    ]
+
+
 def _short_of(units: int, balance: int) -> str:
     return (
         f"this request costs {units} units but the balance is {balance}; "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from atelier import catalog, offering
@@ -29,6 +29,21 @@ async def get_catalog(services: ServicesDep) -> dict[str, Any]:
 async def to_studio() -> RedirectResponse:
     # The studio's files refer to each other relatively, so its address ends with a slash.
     return RedirectResponse("/studio/", status_code=307)
+
+
+# Browsers ask every origin for /favicon.ico (for /docs, image URLs, ...): a small mark.
+_FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    '<rect width="16" height="16" rx="3" fill="#1d4ed8"/>'
+    '<circle cx="8" cy="8" r="4" fill="#fff"/></svg>'
+)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return Response(
+        _FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
+    )
 
 
 def static_files() -> StaticFiles:

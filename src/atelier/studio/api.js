@@ -35,7 +35,11 @@ export class ApiError extends Error {
  */
 export async function api(path, { method = "GET", json, form, signal, auth = true } = {}) {
   const headers = {};
-  if (auth) headers.Authorization = `Bearer ${getToken()}`;
+  if (auth) {
+    // Signed out meanwhile (a call started before sign-out finishes after it): not sent.
+    if (!getToken()) throw new ApiError(401, { code: "signed_out", message: "signed out" });
+    headers.Authorization = `Bearer ${getToken()}`;
+  }
   let body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";

@@ -77,9 +77,9 @@ class UpstreamEngine(GenerationEngine):
                       "random_seed": str(base.seed), "response_format": "url"}  # fmt: skip
         if spec.operation == "image_to_image":
             fields["strength"] = str(spec.strength)
-        files = {"image": _png(spec.image)}
+        files = {"image": multipart_image(spec.image)}
         if spec.operation == "inpaint" and spec.mask is not None:
-            files["mask"] = _png(spec.mask if spec.mask.mode == "L" else spec.mask.convert("L"))
+            files["mask"] = multipart_image(spec.mask if spec.mask.mode == "L" else spec.mask.convert("L"))
         answer = self.client.post(EDIT_PATHS[spec.operation], data=fields, files=files)
         images = []
         for item in self._data(answer, base.n):
@@ -98,7 +98,7 @@ class UpstreamEngine(GenerationEngine):
             or not all(isinstance(i, dict) for i in data)
         ):
             raise UpstreamUnavailable(f"the upstream's answer does not hold {n} images")
-        _record_credits(self.client, answer)
+        record_credits(self.client, answer)
         return data
 
     def _artifact(self, item: dict[str, Any], spec: GenerationSpec) -> Artifact:
@@ -119,13 +119,7 @@ def artifact_of(content: bytes, spec: GenerationSpec, url: str | None = None) ->
     """The upstream's image bytes (from ``url``) as an artifact of ``spec``'s size (SVG for
     vector styles)."""
     if spec.vector:
-        try:
-            svg = content.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise UpstreamUnavailable("the upstream's SVG is not UTF-8 text") from exc
-        if "<svg" not in svg[:4096]:
-            raise UpstreamUnavailable("the upstream's vector image is not an SVG document")
-        return VectorImage(svg, spec.width, spec.height, source_url=url)
+        return VectorImage(svg_document(content), spec.width, spec.height, source_url=url)
     try:
         # verify() checks the stream whole (chunk checksums) without decoding the pixels;
         # they are decoded when something needs them, else the bytes are stored as they came.
@@ -139,6 +133,17 @@ def artifact_of(content: bytes, spec: GenerationSpec, url: str | None = None) ->
         image = image.resize((spec.width, spec.height), Image.Resampling.LANCZOS)
         return RasterImage(image)
     return RasterImage(image, content, encoded_format, source_url=url)
+
+
+def svg_document(content: bytes) -> str:
+    """The upstream's SVG answer as text, if it is an SVG document."""
+    try:
+        svg = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UpstreamUnavailable("the upstream's SVG is not UTF-8 text") from exc
+    if "<svg" not in svg[:4096]:
+        raise UpstreamUnavailable("the upstream's vector image is not an SVG document")
+    return svg
 
 
 def generation_body(spec: GenerationSpec) -> dict[str, Any]:
@@ -175,7 +180,7 @@ def generation_body(spec: GenerationSpec) -> dict[str, Any]:
     return body
 
 
-def _record_credits(client: UpstreamClient, answer: dict[str, Any]) -> None:
+def record_credits(client: UpstreamClient, answer: dict[str, Any]) -> None:
     """The upstream's charge for this answer, recorded beside ours (when it says one)."""
     credits = answer.get("credits")
     if isinstance(credits, int) and not isinstance(credits, bool):
@@ -187,7 +192,7 @@ def _form_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _png(image: Image.Image) -> tuple[str, bytes, str]:
+def multipart_image(image: Image.Image) -> tuple[str, bytes, str]:
     """``image`` as a multipart file: an upload nobody changed as it came, else a fast PNG."""
     original = uploaded_bytes(image)
     if original is not None and image.format in _MEDIA_TYPES:

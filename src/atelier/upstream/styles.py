@@ -11,7 +11,7 @@ from atelier import catalog
 from atelier.database import Database
 from atelier.styles import Style
 from atelier.upstream.client import UpstreamClient, UpstreamRefused, UpstreamUnavailable
-from atelier.upstream.engine import UpstreamEngine, _record_credits
+from atelier.upstream.engine import UpstreamEngine, record_credits
 from atelier.upstream.routing import RoutedEngine
 
 _MEDIA_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
@@ -48,7 +48,7 @@ class UpstreamStyles:
         upstream_id = answer.get("id")
         if not isinstance(upstream_id, str) or not upstream_id:
             raise UpstreamUnavailable("the upstream's style answer has no id")
-        _record_credits(client, answer)
+        record_credits(client, answer)
         self._keep(style.id, client.config.name, upstream_id)
 
     def _keep(self, style_id: str, upstream: str, upstream_id: str) -> None:

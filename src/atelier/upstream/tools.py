@@ -11,7 +11,7 @@ from PIL import Image, UnidentifiedImageError
 
 from atelier.tools.base import Erasing, Matting, Upscaling, Vectorizing
 from atelier.upstream.client import UpstreamClient, UpstreamUnavailable
-from atelier.upstream.engine import _png, _record_credits
+from atelier.upstream.engine import multipart_image, record_credits, svg_document
 
 if TYPE_CHECKING:
     from atelier.config import Settings
@@ -37,12 +37,12 @@ class UpstreamTool:
         mask: Image.Image | None = None,
         fields: dict[str, str] | None = None,
     ) -> bytes:
-        files = {"image": _png(image)}
+        files = {"image": multipart_image(image)}
         if mask is not None:
-            files["mask"] = _png(mask if mask.mode == "L" else mask.convert("L"))
+            files["mask"] = multipart_image(mask if mask.mode == "L" else mask.convert("L"))
         data = {"response_format": "url", **(fields or {})}
         answer = self.client.post(f"/v1/images/{endpoint}", data=data, files=files)
-        _record_credits(self.client, answer)
+        record_credits(self.client, answer)
         item = answer.get("image")
         if not isinstance(item, dict):
             raise UpstreamUnavailable(f"the upstream's {endpoint} answer has no image")
@@ -104,14 +104,7 @@ class UpstreamVectorizing(UpstreamTool, Vectorizing):
         raise TypeError(_MADE_BY_GATEWAY)
 
     def vectorize(self, image: Image.Image, options: VectorizeOptions) -> str:
-        content = self._run("vectorize", image, fields=recraft_vectorize_fields(options))
-        try:
-            svg = content.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise UpstreamUnavailable("the upstream's SVG is not UTF-8 text") from exc
-        if "<svg" not in svg[:4096]:
-            raise UpstreamUnavailable("the upstream's vectorize answer is not an SVG document")
-        return svg
+        return svg_document(self._run("vectorize", image, fields=recraft_vectorize_fields(options)))
 
 
 def recraft_vectorize_fields(options: VectorizeOptions) -> dict[str, str]:
