@@ -79,7 +79,9 @@ class UpstreamEngine(GenerationEngine):
             fields["strength"] = str(spec.strength)
         files = {"image": multipart_image(spec.image)}
         if spec.operation == "inpaint" and spec.mask is not None:
-            files["mask"] = multipart_image(spec.mask if spec.mask.mode == "L" else spec.mask.convert("L"))
+            files["mask"] = multipart_image(
+                spec.mask if spec.mask.mode == "L" else spec.mask.convert("L")
+            )
         answer = self.client.post(EDIT_PATHS[spec.operation], data=fields, files=files)
         images = []
         for item in self._data(answer, base.n):
