@@ -38,6 +38,11 @@ class UpstreamSettings(BaseModel):
     retries: int = Field(2, ge=0, le=10, description="further tries of a 429 answer")
     circuit_failures: int = Field(5, ge=1, le=1000, description="failures in a row that open it")
     circuit_open_seconds: float = Field(30.0, gt=0, le=3600, description="how long it stays open")
+    dialect: Literal["recraft", "aimlapi"] = Field(
+        "recraft",
+        description="what the upstream speaks: Recraft's API, or the AI/ML API's "
+        "(generations with recraft-v3 only)",
+    )
 
     @model_validator(mode="after")
     def _one_key_source(self) -> UpstreamSettings:

@@ -379,3 +379,38 @@ def test_the_operator_sees_the_margin_per_user_and_model(gateway: Gateway) -> No
     }  # fmt: skip
     assert rows["generation:recraftv4_1"]["units"] == 35
     assert rows["generation:recraftv4_1"]["upstream_units"] == 35
+
+
+def test_a_recraft_request_is_served_by_an_upstream_speaking_the_ai_ml_api(
+    gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other way round: the upstream (here atelier, which speaks both) is addressed in the
+    AI/ML API's dialect; its generations serve Recraft-dialect requests."""
+    from tests.conftest import in_process_app
+
+    monkeypatch.setenv("TEST_AIML_KEY", gateway.key)
+    upstreams = {"recraftv3": {"url": gateway.upstream.url, "key_env": "TEST_AIML_KEY",
+                               "dialect": "aimlapi"}}  # fmt: skip
+    before = gateway.upstream_balance()
+    with in_process_app(tmp_path, upstreams=upstreams) as app:
+        token, _ = app.create_user(credits=START)
+        with app.http(token) as http:
+            answer = http.post(
+                "/v1/images/generations",
+                json={"prompt": "a lighthouse", "model": "recraftv3", "n": 2,
+                      "style": "digital_illustration", "size": "1365x1024",
+                      "controls": {"colors": [{"rgb": [200, 30, 30]}]}},
+            )  # fmt: skip
+            assert answer.status_code == 200, answer.text
+            for item in answer.json()["data"]:
+                served = app.http().get(item["url"])
+                assert Image.open(io.BytesIO(served.content)).size == (1365, 1024)
+            assert gateway.upstream_balance() == before - 80
+            # That dialect has no edits: a clear 502, nothing charged.
+            edit = http.post(
+                "/v1/images/imageToImage",
+                files={"image": encode(photo((512, 384)))},
+                data={"prompt": "a boat", "strength": "0.5", "model": "recraftv3"},
+            )
+            assert edit.status_code == 502 and "AI/ML API" in edit.json()["message"]
+            assert http.get("/v1/users/me").json()["credits"] == START - 80

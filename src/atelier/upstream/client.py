@@ -77,6 +77,7 @@ class UpstreamConfig:
     max_retry_after_seconds: float = 10.0
     failures_to_open: int = 5  # consecutive failures that open the circuit
     open_seconds: float = 30.0  # how long an open circuit fails fast before one trial call
+    dialect: str = "recraft"  # or "aimlapi": the AI/ML API's generations
 
     def __repr__(self) -> str:  # the key stays out of logs and tracebacks
         return f"UpstreamConfig(name={self.name!r}, url={self.url!r}, key=<hidden>)"

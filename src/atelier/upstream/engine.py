@@ -62,10 +62,19 @@ class UpstreamEngine(GenerationEngine):
         return body
 
     def generate(self, spec: GenerationSpec) -> list[Artifact]:
+        if self.client.config.dialect == "aimlapi":
+            answer = self.client.post("/v1/images/generations", json_body=aiml_body(spec))
+            # Its answer: {"images": [{"url", "content_type", ...}]}, and no credits.
+            items = answer.get("images")
+            return [self._artifact(item, spec) for item in self._data({"data": items}, spec.n)]
         answer = self.client.post("/v1/images/generations", json_body=self._body(spec))
         return [self._artifact(item, spec) for item in self._data(answer, spec.n)]
 
     def edit(self, spec: EditSpec) -> list[Image.Image]:
+        if self.client.config.dialect == "aimlapi":
+            raise UpstreamUnavailable(
+                "this model's upstream speaks the AI/ML API dialect, which has no edits"
+            )
         # Edits come back raster; a vector style is drawn with its raster counterpart and the
         # service traces the result, as for every engine.
         base = spec.base
@@ -187,6 +196,21 @@ def record_credits(client: UpstreamClient, answer: dict[str, Any]) -> None:
     credits = answer.get("credits")
     if isinstance(credits, int) and not isinstance(credits, bool):
         record_upstream(client.config.name, credits)
+
+
+def aiml_body(spec: GenerationSpec) -> dict[str, Any]:
+    """The AI/ML API's request for ``spec``: Recraft V3 by its name there, the exact size,
+    "style/substyle", colours as r/g/b (it takes no seed, negative prompt or text layout)."""
+    body: dict[str, Any] = {
+        "model": "recraft-v3",
+        "prompt": spec.prompt,
+        "image_size": {"width": spec.width, "height": spec.height},
+        "style": f"{spec.style}/{spec.substyle}" if spec.substyle else spec.style,
+        "num_images": spec.n,
+    }
+    if spec.palette:
+        body["colors"] = [{"r": r, "g": g, "b": b} for r, g, b in spec.palette]
+    return body
 
 
 def _form_value(value: Any) -> str:

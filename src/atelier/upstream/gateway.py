@@ -70,6 +70,7 @@ def clients(settings: Settings) -> dict[str, UpstreamClient]:
             retries=options.retries,
             failures_to_open=options.circuit_failures,
             open_seconds=options.circuit_open_seconds,
+            dialect=options.dialect,
         )
         made[pattern] = UpstreamClient(config)
     return made

@@ -37,6 +37,10 @@ class UpstreamTool:
         mask: Image.Image | None = None,
         fields: dict[str, str] | None = None,
     ) -> bytes:
+        if self.client.config.dialect == "aimlapi":
+            raise UpstreamUnavailable(
+                f"{endpoint}'s upstream speaks the AI/ML API dialect, which has no {endpoint}"
+            )
         files = {"image": multipart_image(image)}
         if mask is not None:
             files["mask"] = multipart_image(mask if mask.mode == "L" else mask.convert("L"))
