@@ -53,8 +53,12 @@ def test_errors_go_to_stderr_with_a_non_zero_exit(tmp_path: Path) -> None:
         ("credits", "add", "--email", "bob@example.com", "--amount", "0"),
         ("credits", "add", "--email", "nobody@example.com", "--amount", "5"),
     ]
-    for args in cases:
-        result = run_cli(tmp_path, *args)
+    # Each is a process start (about a second of imports), none writes: at once, not in turn.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(cases)) as pool:
+        results = list(pool.map(lambda args: run_cli(tmp_path, *args), cases))
+    for args, result in zip(cases, results, strict=True):
         assert result.returncode != 0, args
         assert result.stdout == ""
         error = json.loads(result.stderr)
@@ -111,11 +115,18 @@ def test_bad_settings_stop_serve_with_invalid_settings(tmp_path: Path) -> None:
         ({"ATELIER_PRICES": '{"raster_generation_v3": -40}'}, "greater than or equal to 0"),
         ({"ATELIER_TOOL_WORKERS": "0"}, "tool_workers"),
     ]
-    for env, hint in cases:
-        result = subprocess.run(
+    from concurrent.futures import ThreadPoolExecutor
+
+    def serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [sys.executable, "-m", "atelier", "serve", "--data-dir", str(tmp_path), "--port", "9"],
             capture_output=True, text=True, timeout=60, env={**os.environ, **env},
         )  # fmt: skip
+
+    # Each refusal is its own process start (about a second of imports): at once, not in turn.
+    with ThreadPoolExecutor(len(cases)) as pool:
+        results = list(pool.map(serve, [env for env, _ in cases]))
+    for (_, hint), result in zip(cases, results, strict=True):
         assert result.returncode == 1, result.stderr
         error = json.loads(result.stderr.strip().splitlines()[-1])
         assert error["code"] == "invalid_settings" and hint in error["message"], error

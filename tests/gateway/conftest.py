@@ -14,6 +14,7 @@ from tests.conftest import STAND_INS, Server, free_port
 from tests.gateway.faults import FaultProxy
 
 UPSTREAM_START_CREDITS = 10_000_000
+MAX_CONCURRENCY = 2  # calls in flight to the upstream (tested), enough for every other test
 STAND_IN_ENV = {f"ATELIER_{name.upper()}": value for name, value in STAND_INS.items()}
 
 
@@ -40,7 +41,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     key, _ = upstream.create_user(credits=UPSTREAM_START_CREDITS)
     proxy = FaultProxy(upstream.url)
     routes = {"*": {"url": proxy.url, "key_env": "TEST_UPSTREAM_KEY", "timeout_seconds": 3,
-                    "retries": 2, "circuit_failures": 3, "circuit_open_seconds": 2}}  # fmt: skip
+                    "retries": 2, "circuit_failures": 3, "circuit_open_seconds": 2,
+                    "max_concurrency": MAX_CONCURRENCY}}  # fmt: skip
     env = {"ATELIER_UPSTREAMS": json.dumps(routes), "TEST_UPSTREAM_KEY": key}
     server = Server(root / "gateway" / "data", free_port(), env)
     server.start()

@@ -15,7 +15,7 @@ from PIL import Image
 
 from atelier.database import Database, sqlite_url
 from tests.conftest import encode, logo, photo, square_mask
-from tests.gateway.conftest import Gateway
+from tests.gateway.conftest import MAX_CONCURRENCY, Gateway
 from tests.gateway.faults import FaultProxy
 
 START = 100_000
@@ -331,33 +331,22 @@ def test_passthrough_hands_out_the_upstreams_urls(
             assert http.get("/v1/users/me").json()["credits"] == START - 3 * 40
 
 
-def test_calls_in_flight_to_an_upstream_are_capped(gateway: Gateway, tmp_path: Path) -> None:
+def test_calls_in_flight_to_an_upstream_are_capped(gateway: Gateway, faults: FaultProxy) -> None:
     """max_concurrency 2: six requests at once reach the upstream two at a time."""
-    import json
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.conftest import Server, free_port
+    token, _ = gateway.gateway.create_user(credits=START)
+    faults.faults.set("slow", times=6, delay=0.5)
+    faults.faults.most_in_flight = 0
 
-    routes = {"*": {"url": gateway.proxy.url, "key_env": "TEST_UPSTREAM_KEY",
-                    "max_concurrency": 2}}  # fmt: skip
-    env = {"ATELIER_UPSTREAMS": json.dumps(routes), "TEST_UPSTREAM_KEY": gateway.key}
-    capped = Server(tmp_path / "data", free_port(), env)
-    capped.start()
-    try:
-        token, _ = capped.create_user(credits=START)
-        faults = gateway.proxy.faults
-        faults.set("slow", times=6, delay=0.5)
-        faults.most_in_flight = 0
-        with ThreadPoolExecutor(6) as pool:
-            answers = list(pool.map(
-                lambda _: capped.http(token).post("/v1/images/generations", json={"prompt": "a"}),
-                range(6),
-            ))  # fmt: skip
-        assert [a.status_code for a in answers] == [200] * 6
-        assert faults.most_in_flight == 2
-    finally:
-        capped.stop()
-        gateway.proxy.faults.set("pass")
+    def generate(_: int) -> httpx.Response:
+        with gateway.gateway.http(token) as http:
+            return http.post("/v1/images/generations", json={"prompt": "a"})
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(generate, range(6)))
+    assert [a.status_code for a in answers] == [200] * 6
+    assert faults.faults.most_in_flight == MAX_CONCURRENCY
 
 
 def test_the_operator_sees_the_margin_per_user_and_model(gateway: Gateway) -> None:

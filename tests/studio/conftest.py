@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests import browser
-from tests.conftest import Server, free_port
+from tests.conftest import STAND_INS, Server, free_port
 
 ARTIFACTS = Path(os.environ.get("ATELIER_TEST_ARTIFACTS", "test-artifacts")) / "studio"
 WAIT_SECONDS = 60  # generous: two cores also run the server and its engine
@@ -21,10 +21,11 @@ WAIT_SECONDS = 60  # generous: two cores also run the server and its engine
 
 @pytest.fixture(scope="package")
 def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    # The preview engine, made slow only by prompts ending "sleep N" (for cancelling), with
-    # the real matting model.
+    # The preview engine, made slow only by prompts "sleep N" (for cancelling), and the fast
+    # stand-in tools: the page is what is tested here (the real models in tests/tools).
     root = tmp_path_factory.mktemp("studio")
-    env = {"ATELIER_ENGINE": "tests.stand_ins:SlowEngine", "ATELIER_JOB_TIMEOUT_SECONDS": "120"}
+    env = {"ATELIER_ENGINE": "tests.stand_ins:SlowEngine", "ATELIER_JOB_TIMEOUT_SECONDS": "120",
+           **{f"ATELIER_{name.upper()}": value for name, value in STAND_INS.items()}}  # fmt: skip
     server = Server(root / "data", free_port(), env)
     server.start()
     yield server
