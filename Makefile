@@ -22,8 +22,9 @@ $(ISNET): scripts/fetch_isnet.py
 
 install: $(STAMP) $(ISNET)
 
+# --migrate: a ./var made by an older atelier is brought up to the current schema first.
 serve: install
-	$(VENV)/bin/atelier serve
+	$(VENV)/bin/atelier serve --migrate
 
 test: install
 	$(PY) -m pytest -q
