@@ -215,8 +215,8 @@ def _style(row: RowMapping) -> Style:
 class StyleMirror(Protocol):
     """Somewhere else a style is made too (gateway mode: the upstream serving its model)."""
 
-    def create(self, style: Style, contents: Sequence[bytes]) -> None:
-        """Make ``style`` there from its reference images (called inside its hold)."""
+    def create(self, style: Style, images: Sequence[Image.Image]) -> None:
+        """Make ``style`` there from its reference images, as uploaded (inside its hold)."""
 
     def delete(self, style_id: str) -> None:
         """Delete the style there."""
@@ -305,16 +305,16 @@ class StyleLibrary:
         )  # fmt: skip
         if charge:
             with self.charging.charged(user_id, self.price, "style_creation"):
-                self._mirrored(style, contents)
+                self._mirrored(style, images)
                 self._store(user_id, style, images, contents)
         else:
-            self._mirrored(style, contents)
+            self._mirrored(style, images)
             self._store(user_id, style, images, contents)
         return style
 
-    def _mirrored(self, style: Style, contents: Sequence[bytes]) -> None:
+    def _mirrored(self, style: Style, images: Sequence[Image.Image]) -> None:
         if self.mirror is not None:
-            self.mirror.create(style, contents)
+            self.mirror.create(style, images)
 
     def create_inline(
         self,

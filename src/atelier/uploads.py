@@ -53,15 +53,14 @@ def open_image(data: bytes, field: str, limits: ImageLimits, decode: bool = True
             f"{field} is {width}x{height}; its shorter side must be at least {limits.min_side} px",
             param=field,
         )
-    if not decode:  # checked header only: passed on as it came (uploaded_bytes)
-        image.uploaded_bytes = data  # type: ignore[attr-defined]
+    image.uploaded_bytes = data  # type: ignore[attr-defined]  # see uploaded_bytes
+    if not decode:  # checked header only: passed on as it came
         return image
     try:
         image.load()
     except (OSError, SyntaxError, ValueError):
         # Pillow reports corrupt or truncated streams through these; they are the client's.
         raise InvalidRequest(f"{field} is a damaged or truncated image", param=field) from None
-    image.uploaded_bytes = data  # type: ignore[attr-defined]
     return image
 
 

@@ -65,10 +65,12 @@ class UpstreamEngine(GenerationEngine):
         if self.client.config.dialect == "aimlapi":
             answer = self.client.post("/v1/images/generations", json_body=aiml_body(spec))
             # Its answer: {"images": [{"url", "content_type", ...}]}, and no credits.
-            items = answer.get("images")
-            return [self._artifact(item, spec) for item in self._data({"data": items}, spec.n)]
-        answer = self.client.post("/v1/images/generations", json_body=self._body(spec))
-        return [self._artifact(item, spec) for item in self._data(answer, spec.n)]
+            items = _items(answer.get("images"), spec.n)
+        else:
+            answer = self.client.post("/v1/images/generations", json_body=self._body(spec))
+            items = _items(answer.get("data"), spec.n)
+            record_credits(self.client, answer)
+        return [self._artifact(item, spec) for item in items]
 
     def edit(self, spec: EditSpec) -> list[Image.Image]:
         if self.client.config.dialect == "aimlapi":
@@ -80,10 +82,11 @@ class UpstreamEngine(GenerationEngine):
         base = spec.base
         if base.style in RASTER_COUNTERPART:
             base = replace(base, style=RASTER_COUNTERPART[base.style], substyle=None, vector=False)
-        fields = {k: _form_value(v) for k, v in self._body(base).items() if k != "size"}
         if spec.operation == "variate":
             fields = {"size": f"{base.width}x{base.height}", "n": str(base.n),
                       "random_seed": str(base.seed), "response_format": "url"}  # fmt: skip
+        else:
+            fields = {k: _form_value(v) for k, v in self._body(base).items() if k != "size"}
         if spec.operation == "image_to_image":
             fields["strength"] = str(spec.strength)
         files = {"image": multipart_image(spec.image)}
@@ -92,25 +95,15 @@ class UpstreamEngine(GenerationEngine):
                 spec.mask if spec.mask.mode == "L" else spec.mask.convert("L")
             )
         answer = self.client.post(EDIT_PATHS[spec.operation], data=fields, files=files)
+        items = _items(answer.get("data"), base.n)
+        record_credits(self.client, answer)
         images = []
-        for item in self._data(answer, base.n):
+        for item in items:
             artifact = self._artifact(item, base)
             if not isinstance(artifact, RasterImage):
                 raise UpstreamUnavailable("the upstream answered an edit with an SVG")
             images.append(artifact.image.convert("RGB"))
         return images
-
-    def _data(self, answer: dict[str, Any], n: int) -> list[dict[str, Any]]:
-        """The answer's image items, checked; its credits recorded beside our charge."""
-        data = answer.get("data")
-        if (
-            not isinstance(data, list)
-            or len(data) != n
-            or not all(isinstance(i, dict) for i in data)
-        ):
-            raise UpstreamUnavailable(f"the upstream's answer does not hold {n} images")
-        record_credits(self.client, answer)
-        return data
 
     def _artifact(self, item: dict[str, Any], spec: GenerationSpec) -> Artifact:
         if isinstance(item.get("b64_json"), str):
@@ -124,6 +117,13 @@ class UpstreamEngine(GenerationEngine):
             raise UpstreamUnavailable("the upstream's answer has an image with no data")
         url = item.get("url") if isinstance(item.get("url"), str) else None
         return artifact_of(content, spec, url)
+
+
+def _items(data: object, n: int) -> list[dict[str, Any]]:
+    """An answer's list of ``n`` image items, checked."""
+    if not isinstance(data, list) or len(data) != n or not all(isinstance(i, dict) for i in data):
+        raise UpstreamUnavailable(f"the upstream's answer does not hold {n} images")
+    return data
 
 
 def artifact_of(content: bytes, spec: GenerationSpec, url: str | None = None) -> Artifact:

@@ -7,14 +7,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
+from PIL import Image
+
 from atelier import catalog
 from atelier.database import Database
 from atelier.styles import Style
 from atelier.upstream.client import UpstreamClient, UpstreamRefused, UpstreamUnavailable
-from atelier.upstream.engine import UpstreamEngine, record_credits
+from atelier.upstream.engine import UpstreamEngine, multipart_image, record_credits
 from atelier.upstream.routing import RoutedEngine
-
-_MEDIA_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 
 
 class UpstreamStyles:
@@ -34,7 +34,7 @@ class UpstreamStyles:
         engine = self.router.engine_for(model) if model else None
         return engine.client if isinstance(engine, UpstreamEngine) else None
 
-    def create(self, style: Style, contents: Sequence[bytes]) -> None:
+    def create(self, style: Style, images: Sequence[Image.Image]) -> None:
         """Create ``style`` on the upstream of its model (none: nothing to do) and keep its id.
         Called inside the style's hold, so the upstream's charge is recorded beside ours."""
         client = self._client_for(style)
@@ -43,7 +43,8 @@ class UpstreamStyles:
         fields = {"style": style.style}
         if style.model:
             fields["model"] = style.model
-        files = [("images", (f"{i}", data, _media_type(data))) for i, data in enumerate(contents)]
+        # The reference images as they were uploaded (multipart_image keeps their bytes).
+        files = [("images", multipart_image(image)) for image in images]
         answer = client.post("/v1/styles", data=fields, files=files)
         upstream_id = answer.get("id")
         if not isinstance(upstream_id, str) or not upstream_id:
@@ -80,7 +81,3 @@ class UpstreamStyles:
             {"id": style_id, "upstream": upstream},
         )
         return None if row is None else str(row["upstream_style_id"])
-
-
-def _media_type(data: bytes) -> str:
-    return next((t for magic, t in _MEDIA_TYPES.items() if data.startswith(magic)), "image/png")
